@@ -1,0 +1,51 @@
+"""The extracted-document shape shared by every extractor, the store and the indexer.
+
+An extractor turns bytes into an `ExtractedDocument`: a title, a language and an ordered
+list of sections, each with its heading path and, for PDFs, its page number. The store
+keeps it as JSON; the indexer splits its sections into passages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class ExtractionError(Exception):
+    """A document that cannot be read; the message is a one-line reason."""
+
+
+@dataclass
+class Section:
+    heading_path: list[str]
+    text: str
+    # id of the heading element (HTML), so a passage can link to url#anchor.
+    anchor: str | None = None
+    # 1-based page number (PDF), so a passage can link to url#page=N.
+    page: int | None = None
+
+
+@dataclass
+class ExtractedDocument:
+    title: str
+    doc_type: str  # "html" or "pdf"
+    language: str  # "en" or "cy"
+    sections: list[Section] = field(default_factory=list)
+    # Absolute URLs linked from the main content, in document order (HTML only).
+    links: list[str] = field(default_factory=list)
+    canonical_url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExtractedDocument:
+        sections = [Section(**s) for s in data.get("sections", [])]
+        return cls(
+            title=data.get("title", ""),
+            doc_type=data.get("doc_type", ""),
+            language=data.get("language", "en"),
+            sections=sections,
+            links=list(data.get("links", [])),
+            canonical_url=data.get("canonical_url"),
+        )
