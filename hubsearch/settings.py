@@ -7,6 +7,7 @@ cannot be half-added. Nothing else in the code base reads config.toml.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +17,15 @@ from urllib.parse import urlsplit
 import tomlkit
 from tomlkit.exceptions import ParseError
 
+from hubsearch.errors import HubsearchError
+
 DEFAULT_CONFIG = Path("config.toml")
 
 
-class ConfigError(Exception):
+class ConfigError(HubsearchError):
     """A config problem, as one line that names the key (and the line where known)."""
+
+    status = 2
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ SPEC: dict[str, tuple[Option, ...]] = {
     ),
     "storage": (
         Option("store_path", str, "data/hub.sqlite", "SQLite document store (relative to config)."),
-        Option("index_dir", str, "data/index", "Directory of index generations (relative to config)."),
+        Option("index_dir", str, "data/index", "Index generations directory (relative to config)."),
     ),
     "server": (
         Option("host", str, "127.0.0.1", "Address the search server listens on."),
@@ -229,14 +234,16 @@ def _check_ranges(values: dict[str, dict[str, Any]], text: str) -> None:
         floor_ok = v > 0 if (table, key) in positive else v >= 0
         if not floor_ok:
             bound = "positive" if (table, key) in positive else "zero or more"
-            raise ConfigError(f"{table}.{key}{_where(text, table, key)}: must be {bound}, got {v!r}")
+            where = _where(text, table, key)
+            raise ConfigError(f"{table}.{key}{where}: must be {bound}, got {v!r}")
     port = values["server"]["port"]
     if not 0 <= port <= 65535:
         raise ConfigError(f"server.port{_where(text, 'server', 'port')}: not a port number: {port}")
     cron = values["schedule"]["cron"]
     if len(cron.split()) != 5:
         raise ConfigError(
-            f"schedule.cron{_where(text, 'schedule', 'cron')}: expected 5 crontab fields, got {cron!r}"
+            f"schedule.cron{_where(text, 'schedule', 'cron')}: "
+            f"expected 5 crontab fields, got {cron!r}"
         )
     try:
         from zoneinfo import ZoneInfo
@@ -323,3 +330,26 @@ def load_settings(path: Path | str = DEFAULT_CONFIG) -> Settings:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
     return parse_settings(text, path)
+
+
+def settings_to_json(settings: Settings) -> str:
+    """Serialise validated settings, to hand them to a crawl subprocess unchanged."""
+    from dataclasses import asdict
+
+    return json.dumps(asdict(settings), default=str)
+
+
+def settings_from_json(text: str) -> Settings:
+    """The inverse of settings_to_json (no re-validation: the parent already did it)."""
+    data = json.loads(text)
+    return Settings(
+        path=Path(data["path"]),
+        crawl=CrawlSettings(**data["crawl"]),
+        storage=StorageSettings(
+            store_path=Path(data["storage"]["store_path"]),
+            index_dir=Path(data["storage"]["index_dir"]),
+        ),
+        server=ServerSettings(**data["server"]),
+        schedule=ScheduleSettings(**data["schedule"]),
+        sources=tuple(Source(**s) for s in data["sources"]),
+    )

@@ -1,0 +1,34 @@
+"""The crawl process: `python -m crawler.child` reads settings JSON on stdin and crawls once.
+
+Each crawl gets a fresh process because Twisted's reactor cannot be restarted inside a
+long-lived one (the scheduler), and a leak or crash in a parser stays in the child.
+The run's counts are written to the store; the parent reads them from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.crawler import CrawlerProcess
+
+from crawler.scrapy_settings import scrapy_settings
+from crawler.spiders.hub import HubSpider
+from hubsearch.settings import settings_from_json
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--source", action="append", help="only crawl these sources")
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args()
+    settings = settings_from_json(sys.stdin.read())
+    sources = [s for s in settings.sources if not args.source or s.name in args.source]
+    process = CrawlerProcess(scrapy_settings(settings, log_level=args.log_level))
+    process.crawl(HubSpider, sources=sources)
+    process.start()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

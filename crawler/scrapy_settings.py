@@ -1,0 +1,34 @@
+"""Translate our validated Settings into Scrapy's settings: the one place crawl policy is set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hubsearch.settings import Settings
+
+
+def scrapy_settings(settings: Settings, *, log_level: str = "WARNING") -> dict[str, Any]:
+    crawl = settings.crawl
+    return {
+        "BOT_NAME": "hubsearch",
+        "USER_AGENT": crawl.user_agent,
+        # Scrapy's default is False outside its project template.
+        "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
+        "DOWNLOAD_DELAY": crawl.download_delay,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay, 0.1),
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": crawl.autothrottle_target_concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_requests_per_domain,
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+        # The default is 1 GiB; a guidance document is never that big.
+        "DOWNLOAD_MAXSIZE": crawl.max_document_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "DEPTH_LIMIT": crawl.depth_limit,
+        "RETRY_TIMES": crawl.retry_times,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
+        "HUBSEARCH_STORE_PATH": str(settings.storage.store_path),
+        "LOG_LEVEL": log_level,
+    }

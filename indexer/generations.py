@@ -1,0 +1,58 @@
+"""Index generations on disk: each build in its own directory, `current` switched atomically.
+
+A reader resolves `current` once per searcher, so it sees either the old generation or the
+new one, never a half-built index. Old generations are pruned after the switch; on Linux an
+open searcher keeps its files readable until it closes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+CURRENT = "current"
+PREFIX = "ix-"
+KEEP = 2
+
+
+def new_generation_dir(index_dir: Path) -> Path:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    path = index_dir / f"{PREFIX}{stamp}-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
+    path.mkdir()
+    return path
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    link = index_dir / CURRENT
+    if not link.is_symlink() and not link.is_dir():
+        return None
+    target = Path(os.path.realpath(link))
+    return target if target.is_dir() else None
+
+
+def switch_to(index_dir: Path, generation: Path) -> None:
+    """Point `current` at generation in one rename, so readers never see a gap."""
+    tmp = index_dir / f"{CURRENT}.tmp-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    # Relative target: the index directory can be moved or mounted elsewhere.
+    os.symlink(generation.name, tmp)
+    os.replace(tmp, index_dir / CURRENT)
+
+
+def prune(index_dir: Path, keep: int = KEEP) -> None:
+    """Remove all but the newest `keep` generations, never the current one."""
+    current = current_generation(index_dir)
+    gens = sorted(
+        (p for p in index_dir.glob(f"{PREFIX}*") if p.is_dir()), key=lambda p: p.stat().st_mtime
+    )
+    for old in gens[:-keep]:
+        if current is None or old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def discard(generation: Path) -> None:
+    shutil.rmtree(generation, ignore_errors=True)
