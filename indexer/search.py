@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index, qparser
-from whoosh.highlight import ContextFragmenter, HtmlFormatter
+from whoosh.highlight import ContextFragmenter, Formatter, get_text
+from whoosh.query import NullQuery
 from whoosh.searching import Searcher
 
 from hubsearch.errors import HubsearchError
@@ -78,11 +79,27 @@ def _plain_snippet(text: str) -> str:
     return cut + (" …" if len(words) > SNIPPET_WORDS else "")
 
 
+class MarkFormatter(Formatter):
+    """Wrap matched words in <mark>, HTML-escaping every character of document text.
+
+    Whoosh's HtmlFormatter keeps a per-term class map that grows across searches and is
+    shared between threads; this one keeps no state.
+    """
+
+    between = " … "
+
+    def _text(self, text: str) -> str:
+        return html.escape(text, quote=True)
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return f"<mark>{html.escape(get_text(text, token, replace), quote=True)}</mark>"
+
+
 class PassageSearcher:
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = Path(index_dir)
         self._local = threading.local()
-        self._formatter = HtmlFormatter(tagname="mark", classname="", between=" … ")
+        self._formatter = MarkFormatter()
         self._fragmenter = ContextFragmenter(maxchars=320, surround=90)
 
     def generation(self) -> str | None:
@@ -134,7 +151,7 @@ class PassageSearcher:
         except Exception:
             # Whoosh's parser is forgiving, but a query must never become a server error.
             parsed = parser.parse(re.sub(r"[^\w\s]", " ", query))
-        if parsed is None or parsed.is_empty():
+        if parsed is None or parsed is NullQuery:
             return None
         return searcher.search(parsed, limit=max(top, 1), terms=True)
 

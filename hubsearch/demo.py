@@ -1,0 +1,24 @@
+"""`hubsearch demo`: serve the bundled demo hub on loopback, crawl it, index it, serve search.
+
+It drives the same stage entry points as the nightly schedule, only against a local site.
+"""
+
+from __future__ import annotations
+
+from hubsearch.demo_site import DemoSite, settings_for_site
+from hubsearch.settings import Settings
+
+
+def run_demo(settings: Settings, *, port: int | None = None) -> None:
+    from crawler.run import run_crawl
+    from indexer.build import build_index
+    from search_server import serve
+
+    with DemoSite() as site:
+        demo = settings_for_site(settings, site.base_url)
+        print(f"demo hub served at {site.base_url}", flush=True)
+        print(run_crawl(demo).line(), flush=True)
+        print(build_index(demo).line(), flush=True)
+        port = port if port is not None else demo.server.port
+        print(f"search page: http://{demo.server.host}:{port}/  (Ctrl-C to stop)", flush=True)
+        serve(demo, host=demo.server.host, port=port)

@@ -1,0 +1,90 @@
+"""Shared fixtures: the demo hub on a loopback port, a real crawl of it, a built index,
+and the search server running under uvicorn on loopback."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from hubsearch.demo_site import DEMO_ROOT, DemoSite, settings_for_site
+from hubsearch.settings import Settings, StorageSettings, load_settings
+
+DEMO_CONFIG = DEMO_ROOT / "config.toml"
+
+
+def settings_in(tmp: Path, base_url: str) -> Settings:
+    """The demo config, pointed at a served demo site and storing under tmp."""
+    settings = settings_for_site(load_settings(DEMO_CONFIG), base_url)
+    return dataclasses.replace(
+        settings,
+        storage=StorageSettings(store_path=tmp / "hub.sqlite", index_dir=tmp / "index"),
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_site() -> Iterator[DemoSite]:
+    with DemoSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def demo_crawl(demo_site: DemoSite, tmp_path_factory: pytest.TempPathFactory):
+    """A real Scrapy crawl of the demo hub into a fresh store: (settings, summary)."""
+    from crawler.run import run_crawl
+
+    settings = settings_in(tmp_path_factory.mktemp("demo"), demo_site.base_url)
+    return settings, run_crawl(settings)
+
+
+@pytest.fixture(scope="session")
+def demo_index(demo_crawl):
+    """The demo crawl indexed into a real Whoosh generation: (settings, build result)."""
+    from indexer.build import build_index
+
+    settings, _ = demo_crawl
+    return settings, build_index(settings)
+
+
+class LiveServer:
+    """uvicorn serving an app on a loopback port chosen by the OS, in a thread."""
+
+    def __init__(self, app) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_index) -> Iterator[LiveServer]:
+    from search_server import create_app
+
+    settings, _ = demo_index
+    with LiveServer(create_app(settings)) as server:
+        yield server
