@@ -8,6 +8,7 @@ The run's counts are written to the store; the parent reads them from there.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from scrapy.crawler import CrawlerProcess
@@ -15,6 +16,12 @@ from scrapy.crawler import CrawlerProcess
 from crawler.scrapy_settings import scrapy_settings
 from crawler.spiders.hub import HubSpider
 from hubsearch.settings import settings_from_json
+
+_QUIET_LOGGERS = (
+    "scrapy.downloadermiddlewares.robotstxt",
+    "scrapy.downloadermiddlewares.retry",
+    "scrapy.core.scraper",
+)
 
 
 def main() -> int:
@@ -25,6 +32,10 @@ def main() -> int:
     settings = settings_from_json(sys.stdin.read())
     sources = [s for s in settings.sources if not args.source or s.name in args.source]
     process = CrawlerProcess(scrapy_settings(settings, log_level=args.log_level))
+    # The store pipeline logs one line per failed URL; these loggers would repeat it, the
+    # robots.txt one with a whole traceback for a host that cannot be reached.
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     process.crawl(HubSpider, sources=sources)
     process.start()
     return 0

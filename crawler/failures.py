@@ -55,7 +55,9 @@ def describe_failure(failure: Failure) -> str:
     for classes, reason in _REASONS:
         if isinstance(exc, classes):
             detail = _first_line(str(exc))
-            return f"{reason}: {detail}" if detail and reason != detail else reason
+            if not detail or detail.lower().startswith(reason.lower()):
+                return detail or reason
+            return f"{reason}: {detail}"
     if isinstance(exc, DownloadFailedError):
         return _first_line(f"download failed: {exc}")
     return _first_line(f"{type(exc).__name__}: {exc}")

@@ -27,7 +27,8 @@ class CrawlSummary:
 
     @property
     def ok(self) -> bool:
-        return self.run.finished_at is not None
+        """The crawl finished and fetched something (or had nothing to fail on)."""
+        return self.run.finished_at is not None and (self.run.fetched > 0 or not self.run.failed)
 
     def line(self) -> str:
         r = self.run
