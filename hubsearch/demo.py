@@ -5,8 +5,12 @@ It drives the same stage entry points as the nightly schedule, only against a lo
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
+from pathlib import Path
+
 from hubsearch.demo_site import DemoSite, settings_for_site
-from hubsearch.settings import Settings
+from hubsearch.settings import Settings, StorageSettings
 
 
 def run_demo(settings: Settings, *, port: int | None = None) -> None:
@@ -14,8 +18,14 @@ def run_demo(settings: Settings, *, port: int | None = None) -> None:
     from indexer.build import build_index
     from search_server import serve
 
-    with DemoSite() as site:
-        demo = settings_for_site(settings, site.base_url)
+    # The demo site gets a new port each run, so its URLs change: a store kept from an
+    # earlier run would show every document twice. Demo data is throwaway; keep it in a
+    # temporary directory (never the config's storage, which may hold a real store).
+    with tempfile.TemporaryDirectory(prefix="hubsearch-demo-") as tmp, DemoSite() as site:
+        demo = dataclasses.replace(
+            settings_for_site(settings, site.base_url),
+            storage=StorageSettings(Path(tmp) / "hub.sqlite", Path(tmp) / "index"),
+        )
         print(f"demo hub served at {site.base_url}", flush=True)
         print(run_crawl(demo).line(), flush=True)
         print(build_index(demo).line(), flush=True)

@@ -1,0 +1,44 @@
+"""`hubsearch demo` (what `make demo` runs): one command serves, crawls, indexes and searches."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+from hubsearch.demo_site import DEMO_ROOT
+
+
+def test_demo_command_serves_a_search_page_that_finds_the_nrm_page():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hubsearch.cli", "demo",
+         "--config", str(DEMO_ROOT / "config.toml"), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        url, lines, deadline = None, [], time.monotonic() + 120
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            # uvicorn reports the port the OS chose for --port 0.
+            match = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", line)
+            url = match.group(1) if match else None
+        assert url, "".join(lines)
+        output = "".join(lines)
+        assert re.search(r"crawl: fetched \d+, failed 1,", output)
+        assert re.search(r"index: \d+ documents, \d+ passages", output)
+        query = urllib.parse.urlencode({"q": "national referral mechanism"})
+        with urllib.request.urlopen(f"{url}/api/search?{query}", timeout=10) as response:
+            top = json.loads(response.read())["results"][0]
+        assert top["doc_type"] == "pdf" and re.search(r"#page=\d+$", top["deep_link"])
+        with urllib.request.urlopen(f"{url}/", timeout=10) as response:
+            assert "Search the guidance" in response.read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
