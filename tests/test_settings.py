@@ -1,0 +1,119 @@
+"""config.toml loading: the real file, one-line errors that name the key and line, the docs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hubsearch.settings import SOURCE_SPEC, SPEC, ConfigError, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_CONFIG = REPO / "config.toml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_real_config_loads_with_its_three_sources_in_london_time():
+    settings = load_settings(REAL_CONFIG)
+    assert [s.name for s in settings.sources] == [
+        "lff-slavery-en",
+        "lff-slavery-cy",
+        "gov-wales-modern-slavery",
+    ]
+    assert [s.language for s in settings.sources] == ["en", "cy", "en"]
+    assert settings.schedule.timezone == "Europe/London"
+    assert settings.schedule.misfire_grace_hours == 6.0
+
+
+def test_an_unknown_key_names_the_key_and_its_line(tmp_path):
+    path = write(tmp_path, '[server]\nhost = "127.0.0.1"\nprot = 8000\n')
+    with pytest.raises(ConfigError, match=r"server\.prot \(line 3\)"):
+        load_settings(path)
+
+
+def test_a_wrong_type_names_the_key_and_its_line(tmp_path):
+    path = write(tmp_path, '# comment\n[server]\nport = "eighty"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    message = str(info.value)
+    assert "server.port (line 3)" in message
+    assert "eighty" in message
+    assert "\n" not in message
+
+
+def test_a_malformed_source_url_names_the_source(tmp_path):
+    path = write(tmp_path, '[[sources]]\nname = "a"\nurl = "htp//example.org"\n')
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.url \(line 3\)"):
+        load_settings(path)
+
+
+def test_duplicate_source_names_are_refused(tmp_path):
+    path = write(
+        tmp_path,
+        '[[sources]]\nname = "a"\nurl = "https://a.example/"\n\n'
+        '[[sources]]\nname = "a"\nurl = "https://b.example/"\n',
+    )
+    with pytest.raises(ConfigError, match=r"sources\[1\]\.name \(line 6\).*duplicate"):
+        load_settings(path)
+
+
+def test_invalid_toml_gives_the_line_and_column(tmp_path):
+    path = write(tmp_path, '[server]\nhost = "127.0.0.1\n')
+    with pytest.raises(ConfigError, match=r"not valid TOML \(line 2, column \d+\)"):
+        load_settings(path)
+
+
+def test_relative_storage_paths_resolve_next_to_the_config_file(tmp_path, monkeypatch):
+    path = write(tmp_path, '[storage]\nstore_path = "var/store.sqlite"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings(path)
+    assert settings.storage.store_path == tmp_path.resolve() / "var" / "store.sqlite"
+    assert settings.storage.index_dir == tmp_path.resolve() / "data" / "index"
+
+
+def test_every_option_is_documented_in_the_repo_config():
+    # Like Datasette's test_docs: a setting added to SPEC must be shown (set or commented
+    # out) in the config.toml maintainers copy from, and must carry a usable default.
+    text = REAL_CONFIG.read_text(encoding="utf-8")
+    options = [(table, opt) for table, opts in SPEC.items() for opt in opts]
+    options += [("sources", opt) for opt in SOURCE_SPEC]
+    missing = [
+        f"{table}.{opt.name}"
+        for table, opt in options
+        if not re.search(rf"^\s*#?\s*{re.escape(opt.name)}\s*=", text, re.MULTILINE)
+    ]
+    assert missing == []
+    for table, opt in options:
+        assert opt.help.strip(), f"{table}.{opt.name} has no help"
+        if opt.default is not ...:
+            ok = isinstance(opt.default, opt.type) or (
+                opt.type is float and isinstance(opt.default, int)
+            )
+            assert ok, f"{table}.{opt.name}: default {opt.default!r} is not {opt.type.__name__}"
+
+
+def test_the_cli_reports_a_bad_config_as_one_line_and_exit_status_2(tmp_path):
+    bad = write(tmp_path, '[server]\nport = "eighty"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "hubsearch.cli", "sources", "list", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error:")
+    assert "server.port" in lines[0]
