@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from hubsearch.settings import Settings
+from indexer.build import read_status
 from indexer.search import MAX_LIMIT, IndexNotReady, PassageSearcher
 
 HERE = Path(__file__).resolve().parent / "hubsearch"
@@ -109,6 +110,13 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
             status_code=503 if error else 200,
         )
 
+    def status(request: Request) -> Response:
+        # Written by the indexer beside the index: the server never reads the store.
+        data = read_status(settings.storage.index_dir)
+        if data is None:
+            return _error(503, "no status yet: run `hubsearch crawl` then `hubsearch index`")
+        return JSONResponse({**data, "serving": searcher.generation()})
+
     def healthz(request: Request) -> Response:
         generation = searcher.generation()
         if generation is None:
@@ -130,6 +138,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
         routes=[
             Route("/", search_page),
             Route("/api/search", api_search),
+            Route("/api/status", status),
             Route("/healthz", healthz),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],

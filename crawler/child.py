@@ -24,19 +24,29 @@ _QUIET_LOGGERS = (
 )
 
 
+def _preload_extractors() -> None:
+    """Import the parsers once here: each document is parsed in a forked child, which then
+    starts with them loaded instead of importing them again per document."""
+    import crawler.extract_html  # noqa: F401
+    import crawler.extract_pdf  # noqa: F401
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--source", action="append", help="only crawl these sources")
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args()
     settings = settings_from_json(sys.stdin.read())
-    sources = [s for s in settings.sources if not args.source or s.name in args.source]
-    process = CrawlerProcess(scrapy_settings(settings, log_level=args.log_level))
+    _preload_extractors()
+    sources = [s.name for s in settings.sources if not args.source or s.name in args.source]
+    process = CrawlerProcess(
+        scrapy_settings(settings, sources=sources, log_level=args.log_level)
+    )
     # The store pipeline logs one line per failed URL; these loggers would repeat it, the
     # robots.txt one with a whole traceback for a host that cannot be reached.
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    process.crawl(HubSpider, sources=sources)
+    process.crawl(HubSpider, hub_settings=settings, sources=sources)
     process.start()
     return 0
 

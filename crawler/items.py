@@ -1,4 +1,5 @@
-"""The two things a crawl can yield for a URL: a document, or a failure with its reason."""
+"""What a crawl can yield for a URL: a document, a confirmation that the stored copy is
+current (304), or a failure with its reason."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ class DocumentItem:
     bytes: int
     document: ExtractedDocument
     redirects: list = field(default_factory=list)
+    is_source: bool = False
+
+
+@dataclass
+class NotModifiedItem:
+    url: str
+    source: str
+    final_url: str
+    redirects: list = field(default_factory=list)
 
 
 @dataclass
@@ -30,3 +40,4 @@ class FailureItem:
     status: int | None = None
     final_url: str | None = None
     redirects: list = field(default_factory=list)
+    is_source: bool = False

@@ -7,7 +7,9 @@ from typing import Any
 from hubsearch.settings import Settings
 
 
-def scrapy_settings(settings: Settings, *, log_level: str = "WARNING") -> dict[str, Any]:
+def scrapy_settings(
+    settings: Settings, *, sources: list[str] | None = None, log_level: str = "WARNING"
+) -> dict[str, Any]:
     crawl = settings.crawl
     return {
         "BOT_NAME": "hubsearch",
@@ -28,7 +30,16 @@ def scrapy_settings(settings: Settings, *, log_level: str = "WARNING") -> dict[s
         "RETRY_TIMES": crawl.retry_times,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19 starts an HTTP server that runs Python code sent to it; a crawler of
+        # untrusted sites has no use for it.
+        "REMOTE_CONTROL_ENABLED": False,
         "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.conditional.ConditionalRequestMiddleware": 560,
+        },
         "HUBSEARCH_STORE_PATH": str(settings.storage.store_path),
+        "HUBSEARCH_GONE_AFTER_FAILURES": crawl.gone_after_failures,
+        # The sources crawled in this run: only their unlinked documents may be dropped.
+        "HUBSEARCH_SOURCES": sources if sources is not None else [s.name for s in settings.sources],
         "LOG_LEVEL": log_level,
     }

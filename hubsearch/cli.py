@@ -40,8 +40,32 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     from indexer.build import build_index
 
-    result = build_index(_settings(args))
+    result = build_index(_settings(args), full=args.full)
     print(result.line())
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from hubsearch.report import build_report, format_runs, format_text
+    from hubsearch.store import DocumentStore
+    from indexer.build import read_status
+
+    settings = _settings(args)
+    if not settings.storage.store_path.exists():
+        raise CommandError(f"no document store at {settings.storage.store_path}; run a crawl")
+    with DocumentStore(settings.storage.store_path) as store:
+        if args.runs:
+            if args.json:
+                print(json.dumps([vars(r) for r in store.runs(args.limit)], indent=2))
+            else:
+                print(format_runs(store, args.limit))
+            return 0
+        report = build_report(settings, store)
+    index_status = (read_status(settings.storage.index_dir) or {}).get("index")
+    if args.json:
+        print(json.dumps({"index": index_status, **report}, ensure_ascii=False, indent=2))
+    else:
+        print(format_text(report, index_status))
     return 0
 
 
@@ -137,7 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("crawl", cmd_crawl, "Fetch the sources and the documents they link to into the store.")
     p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeat)")
-    add("index", cmd_index, "Build a new index generation from the store and switch it in.")
+    p = add("index", cmd_index, "Bring the index up to date with the store and switch it in.")
+    p.add_argument("--full", action="store_true", help="rebuild from scratch, not incrementally")
+    p = add("report", cmd_report, "Link health: sources, documents, crawl runs, index gate.")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--runs", action="store_true", help="show the history of crawl runs")
+    p.add_argument("--limit", type=int, default=20, help="crawl runs to show (default: 20)")
     p = add("serve", cmd_serve, "Run the search server (JSON API and search page).")
     p.add_argument("--host", help="listen address (default: server.host from the config)")
     p.add_argument("--port", type=int, help="listen port (default: server.port from the config)")

@@ -58,6 +58,23 @@ SPEC: dict[str, tuple[Option, ...]] = {
         Option("max_document_bytes", int, 50 * 1024 * 1024, "Larger documents are not downloaded."),
         Option("depth_limit", int, 1, "Link hops followed from a source page."),
         Option("retry_times", int, 2, "Retries of a transient failure (5xx, timeout) per crawl."),
+        Option(
+            "gone_after_failures",
+            int,
+            2,
+            "A document answering 404 this many crawls in a row is removed (410 at once).",
+        ),
+        Option("max_links_per_page", int, 200, "Links followed from one source page at most."),
+        Option("parse_timeout", float, 60.0, "Seconds one document may take to parse."),
+        Option("parse_memory_mb", int, 2048, "Memory one document's parser may use, in MB."),
+    ),
+    "index": (
+        Option(
+            "max_failed_share",
+            float,
+            0.3,
+            "If more than this share of a crawl's documents failed, keep the previous index.",
+        ),
     ),
     "storage": (
         Option("store_path", str, "data/hub.sqlite", "SQLite document store (relative to config)."),
@@ -111,6 +128,15 @@ class CrawlSettings:
     max_document_bytes: int
     depth_limit: int
     retry_times: int
+    gone_after_failures: int
+    max_links_per_page: int
+    parse_timeout: float
+    parse_memory_mb: int
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    max_failed_share: float
 
 
 @dataclass(frozen=True)
@@ -139,6 +165,7 @@ class Settings:
     storage: StorageSettings
     server: ServerSettings
     schedule: ScheduleSettings
+    index: IndexSettings = IndexSettings(max_failed_share=0.3)
     sources: tuple[Source, ...] = field(default_factory=tuple)
 
 
@@ -222,6 +249,10 @@ def _check_ranges(values: dict[str, dict[str, Any]], text: str) -> None:
         ("crawl", "download_timeout"),
         ("crawl", "concurrent_requests_per_domain"),
         ("crawl", "autothrottle_target_concurrency"),
+        ("crawl", "gone_after_failures"),
+        ("crawl", "max_links_per_page"),
+        ("crawl", "parse_timeout"),
+        ("crawl", "parse_memory_mb"),
     }
     non_negative = {
         ("crawl", "download_delay"),
@@ -236,6 +267,10 @@ def _check_ranges(values: dict[str, dict[str, Any]], text: str) -> None:
             bound = "positive" if (table, key) in positive else "zero or more"
             where = _where(text, table, key)
             raise ConfigError(f"{table}.{key}{where}: must be {bound}, got {v!r}")
+    share = values["index"]["max_failed_share"]
+    if not 0 <= share <= 1:
+        where = _where(text, "index", "max_failed_share")
+        raise ConfigError(f"index.max_failed_share{where}: must be between 0 and 1, got {share}")
     port = values["server"]["port"]
     if not 0 <= port <= 65535:
         raise ConfigError(f"server.port{_where(text, 'server', 'port')}: not a port number: {port}")
@@ -316,6 +351,7 @@ def parse_settings(text: str, path: Path) -> Settings:
         ),
         server=ServerSettings(**values["server"]),
         schedule=ScheduleSettings(**values["schedule"]),
+        index=IndexSettings(**values["index"]),
         sources=tuple(sources),
     )
 
@@ -351,5 +387,6 @@ def settings_from_json(text: str) -> Settings:
         ),
         server=ServerSettings(**data["server"]),
         schedule=ScheduleSettings(**data["schedule"]),
+        index=IndexSettings(**data["index"]),
         sources=tuple(Source(**s) for s in data["sources"]),
     )

@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS documents (
     changed_at      TEXT,               -- when sha256 last changed
     redirects       TEXT NOT NULL DEFAULT '[]',  -- JSON: [[status, url], ...] hops followed
     error           TEXT,               -- one-line reason of the last failure; NULL if it worked
+    state           TEXT NOT NULL DEFAULT 'ok',  -- ok | stale (last good copy kept) | gone
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    is_source       INTEGER NOT NULL DEFAULT 0,  -- 1 for a configured hub page
+    last_run        INTEGER,            -- the crawl run that last requested this URL
     title           TEXT,
     language        TEXT,
     doc_type        TEXT,
@@ -46,6 +50,7 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     new         INTEGER NOT NULL DEFAULT 0,
     changed     INTEGER NOT NULL DEFAULT 0,
     unchanged   INTEGER NOT NULL DEFAULT 0,
+    gone        INTEGER NOT NULL DEFAULT 0,
     bytes       INTEGER NOT NULL DEFAULT 0
 );
 """
@@ -53,6 +58,11 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# Statuses after which a document is dropped: 410 at once, 404 after N crawls in a row.
+GONE_AT_ONCE = {410}
+NOT_FOUND = {404}
 
 
 @dataclass
@@ -70,6 +80,7 @@ class Fetch:
     etag: str | None = None
     last_modified: str | None = None
     redirects: list[tuple[int, str]] = field(default_factory=list)
+    is_source: bool = False
 
 
 @dataclass
@@ -82,9 +93,23 @@ class StoredDocument:
     sha256: str | None
     fetched_at: str | None
     last_success_at: str | None
+    changed_at: str | None
     redirects: list[list]
     error: str | None
+    state: str
+    consecutive_failures: int
+    is_source: bool
+    etag: str | None
+    last_modified: str | None
     document: ExtractedDocument | None
+
+    @property
+    def index_key(self) -> str:
+        """The one URL a document is indexed under: its canonical link, else its final URL."""
+        canonical = self.document.canonical_url if self.document else None
+        if canonical and canonical.startswith(("http://", "https://")):
+            return canonical.split("#", 1)[0]
+        return self.final_url
 
 
 @dataclass
@@ -97,7 +122,13 @@ class CrawlRun:
     new: int
     changed: int
     unchanged: int
+    gone: int
     bytes: int
+
+    @property
+    def failed_share(self) -> float:
+        attempted = self.fetched + self.failed
+        return self.failed / attempted if attempted else 0.0
 
 
 class DocumentStore:
@@ -106,7 +137,7 @@ class DocumentStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        # WAL lets the indexer read while a crawl writes.
+        # WAL lets the indexer and the report read while a crawl writes.
         self.db = sqlite3.connect(path, timeout=30)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -121,13 +152,15 @@ class DocumentStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def record_fetch(self, fetch: Fetch) -> str:
-        """Store a good fetch; return "new", "changed" or "unchanged"."""
+    # -- written by the crawler -------------------------------------------------------
+
+    def record_fetch(self, fetch: Fetch, run_id: int | None = None) -> str:
+        """Store a good fetch; return "new", "changed" or "unchanged" (same sha256)."""
         now = utc_now()
         row = self.db.execute(
-            "SELECT sha256, changed_at FROM documents WHERE url = ?", (fetch.url,)
+            "SELECT sha256, changed_at, document FROM documents WHERE url = ?", (fetch.url,)
         ).fetchone()
-        if row is None or row["sha256"] is None:
+        if row is None or row["sha256"] is None or row["document"] is None:
             outcome, changed_at = "new", now
         elif row["sha256"] != fetch.sha256:
             outcome, changed_at = "changed", now
@@ -139,8 +172,9 @@ class DocumentStore:
                 """
                 INSERT INTO documents (url, final_url, source, status, content_type, etag,
                     last_modified, sha256, bytes, fetched_at, last_success_at, changed_at,
-                    redirects, error, title, language, doc_type, document)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)
+                    redirects, error, title, language, doc_type, document, state,
+                    consecutive_failures, is_source, last_run)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, 'ok', 0, ?, ?)
                 ON CONFLICT(url) DO UPDATE SET
                     final_url=excluded.final_url, source=excluded.source,
                     status=excluded.status, content_type=excluded.content_type,
@@ -149,16 +183,45 @@ class DocumentStore:
                     fetched_at=excluded.fetched_at, last_success_at=excluded.last_success_at,
                     changed_at=excluded.changed_at, redirects=excluded.redirects, error=NULL,
                     title=excluded.title, language=excluded.language,
-                    doc_type=excluded.doc_type, document=excluded.document
+                    doc_type=excluded.doc_type, document=excluded.document, state='ok',
+                    consecutive_failures=0, is_source=max(is_source, excluded.is_source),
+                    last_run=excluded.last_run
                 """,
                 (
                     fetch.url, fetch.final_url, fetch.source, fetch.status, fetch.content_type,
                     fetch.etag, fetch.last_modified, fetch.sha256, fetch.bytes, now, now,
                     changed_at, json.dumps(fetch.redirects), doc.title, doc.language,
                     doc.doc_type, json.dumps(doc.to_dict(), ensure_ascii=False),
+                    int(fetch.is_source), run_id,
                 ),
             )
         return outcome
+
+    def record_not_modified(
+        self,
+        url: str,
+        *,
+        final_url: str | None = None,
+        redirects: list[tuple[int, str]] | None = None,
+        run_id: int | None = None,
+    ) -> bool:
+        """A 304: the stored copy is current. False if there is no stored copy to confirm.
+
+        The 304 may have come at the end of a new redirect (a moved document with the same
+        body), so the final URL and the redirect chain are updated all the same.
+        """
+        now = utc_now()
+        with self.db:
+            cur = self.db.execute(
+                """
+                UPDATE documents SET fetched_at = ?, last_success_at = ?, error = NULL,
+                    state = 'ok', consecutive_failures = 0, last_run = ?,
+                    final_url = ?, redirects = ?
+                WHERE url = ? AND document IS NOT NULL
+                """,
+                (now, now, run_id, final_url or url, json.dumps(redirects or []), url),
+            )
+        return cur.rowcount == 1
 
     def record_failure(
         self,
@@ -169,23 +232,84 @@ class DocumentStore:
         status: int | None = None,
         final_url: str | None = None,
         redirects: list[tuple[int, str]] | None = None,
-    ) -> None:
-        """Record a failed fetch; the last good copy (if any) is kept as it was."""
+        run_id: int | None = None,
+        gone_after: int = 2,
+        is_source: bool = False,
+    ) -> str:
+        """Record a failed fetch and return the document's state: "stale", "gone" or "failed".
+
+        A 410 drops the document at once and a 404 after `gone_after` crawls in a row; any
+        other failure (5xx, timeout, DNS, unreadable body) keeps the last good copy
+        searchable and marks it stale, so one bad night never empties the index.
+        """
+        row = self.db.execute(
+            "SELECT consecutive_failures, document, state FROM documents WHERE url = ?", (url,)
+        ).fetchone()
+        failures = (row["consecutive_failures"] if row else 0) + 1
+        has_copy = bool(row and row["document"])
+        if status in GONE_AT_ONCE or (status in NOT_FOUND and failures >= gone_after):
+            state = "gone"
+        elif has_copy:
+            state = "stale"
+        else:
+            state = "failed"
         with self.db:
             self.db.execute(
                 """
-                INSERT INTO documents (url, final_url, source, status, fetched_at, redirects, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO documents (url, final_url, source, status, fetched_at, redirects,
+                    error, state, consecutive_failures, is_source, last_run)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(url) DO UPDATE SET
                     final_url=excluded.final_url, status=excluded.status,
                     fetched_at=excluded.fetched_at, redirects=excluded.redirects,
-                    error=excluded.error
+                    error=excluded.error, state=excluded.state,
+                    consecutive_failures=excluded.consecutive_failures,
+                    is_source=max(is_source, excluded.is_source), last_run=excluded.last_run
                 """,
                 (
-                    url, final_url or url, source, status, utc_now(),
-                    json.dumps(redirects or []), reason,
+                    url, final_url or url, source, status, utc_now(), json.dumps(redirects or []),
+                    reason, state, failures, int(is_source), run_id,
                 ),
             )
+            if state == "gone":
+                self.db.execute(
+                    "UPDATE documents SET document = NULL, sha256 = NULL, changed_at = ?"
+                    " WHERE url = ?",
+                    (utc_now(), url),
+                )
+        return state
+
+    def drop_unlinked(self, run_id: int, sources: list[str]) -> int:
+        """Documents their hub page no longer links to are gone; return how many.
+
+        Only for sources whose hub page was read in this run: if the hub page failed we
+        cannot tell what it links to, so nothing is dropped.
+        """
+        if not sources:
+            return 0
+        marks = ",".join("?" * len(sources))
+        fresh_sources = [
+            r["source"]
+            for r in self.db.execute(
+                f"SELECT source FROM documents WHERE is_source = 1 AND last_run = ?"
+                f" AND state = 'ok' AND source IN ({marks})",
+                (run_id, *sources),
+            )
+        ]
+        if not fresh_sources:
+            return 0
+        marks = ",".join("?" * len(fresh_sources))
+        with self.db:
+            cur = self.db.execute(
+                f"""
+                UPDATE documents SET state = 'gone', document = NULL, sha256 = NULL,
+                    error = 'no longer linked from its source page', changed_at = ?
+                WHERE is_source = 0 AND state != 'gone' AND source IN ({marks})
+                    AND (last_run IS NULL OR last_run < ?)
+                """,
+                (utc_now(), *fresh_sources, run_id),
+            )
+        return cur.rowcount
 
     def start_run(self) -> int:
         with self.db:
@@ -193,13 +317,15 @@ class DocumentStore:
         return int(cur.lastrowid)
 
     def finish_run(self, run_id: int, counts: dict[str, int]) -> None:
-        keys = ("fetched", "failed", "new", "changed", "unchanged", "bytes")
+        keys = ("fetched", "failed", "new", "changed", "unchanged", "gone", "bytes")
         with self.db:
             self.db.execute(
                 f"UPDATE crawl_runs SET finished_at = ?, {', '.join(f'{k} = ?' for k in keys)}"
                 " WHERE id = ?",
                 (utc_now(), *(int(counts.get(k, 0)) for k in keys), run_id),
             )
+
+    # -- read by the indexer and the report ---------------------------------------------
 
     def run(self, run_id: int) -> CrawlRun | None:
         row = self.db.execute("SELECT * FROM crawl_runs WHERE id = ?", (run_id,)).fetchone()
@@ -208,6 +334,18 @@ class DocumentStore:
     def last_run(self) -> CrawlRun | None:
         row = self.db.execute("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()
         return CrawlRun(**dict(row)) if row else None
+
+    def runs(self, limit: int = 20) -> list[CrawlRun]:
+        rows = self.db.execute("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT ?", (limit,))
+        return [CrawlRun(**dict(r)) for r in rows]
+
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        """url -> (ETag, Last-Modified) of every document with a good stored copy."""
+        rows = self.db.execute(
+            "SELECT url, etag, last_modified FROM documents WHERE document IS NOT NULL"
+            " AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
+        )
+        return {r["url"]: (r["etag"], r["last_modified"]) for r in rows}
 
     def _stored(self, row: sqlite3.Row) -> StoredDocument:
         doc = ExtractedDocument.from_dict(json.loads(row["document"])) if row["document"] else None
@@ -220,8 +358,14 @@ class DocumentStore:
             sha256=row["sha256"],
             fetched_at=row["fetched_at"],
             last_success_at=row["last_success_at"],
+            changed_at=row["changed_at"],
             redirects=json.loads(row["redirects"] or "[]"),
             error=row["error"],
+            state=row["state"],
+            consecutive_failures=row["consecutive_failures"],
+            is_source=bool(row["is_source"]),
+            etag=row["etag"],
+            last_modified=row["last_modified"],
             document=doc,
         )
 
@@ -230,13 +374,20 @@ class DocumentStore:
         return self._stored(row) if row else None
 
     def all(self) -> Iterator[StoredDocument]:
-        """Every URL ever recorded, good or failed, in URL order."""
+        """Every URL ever recorded, good, failed or gone, in URL order."""
         for row in self.db.execute("SELECT * FROM documents ORDER BY url"):
             yield self._stored(row)
 
     def searchable(self) -> Iterator[StoredDocument]:
-        """Documents with a last good copy to index, in URL order."""
+        """Documents with a last good copy to index (ok or stale), in URL order."""
         for row in self.db.execute(
             "SELECT * FROM documents WHERE document IS NOT NULL ORDER BY url"
         ):
             yield self._stored(row)
+
+    def fingerprints(self) -> dict[str, str]:
+        """url -> sha256 of every searchable document: what the indexer compares against."""
+        rows = self.db.execute(
+            "SELECT url, sha256 FROM documents WHERE document IS NOT NULL"
+        )
+        return {r["url"]: r["sha256"] for r in rows}

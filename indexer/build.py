@@ -1,19 +1,34 @@
-"""Index entry point: build a new generation from the document store and switch it in."""
+"""Index entry point: bring the index up to date with the document store, then switch it in.
+
+A nightly run is incremental: it compares the store's documents (by sha256) with the
+manifest of the current generation and rewrites only new, changed and removed documents,
+in a copy of the current generation, so the server keeps reading the old one until the
+atomic switch. `full=True` rebuilds from scratch. A quality gate refuses to switch in an
+index built after a crawl in which too many documents failed.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from whoosh import index
+from whoosh.writing import IndexWriter
 
 from hubsearch.errors import HubsearchError
 from hubsearch.settings import Settings
-from hubsearch.store import DocumentStore
+from hubsearch.store import DocumentStore, StoredDocument, utc_now
 from indexer import generations
 from indexer.passages import deep_link, split_document
 from indexer.schema import build_schema
+
+MANIFEST = "manifest.json"
+STATUS = "status.json"
 
 
 class IndexBuildError(HubsearchError):
@@ -23,65 +38,175 @@ class IndexBuildError(HubsearchError):
 @dataclass
 class BuildResult:
     generation: str
+    mode: str  # "full", "incremental" or "unchanged"
     documents: int
     passages: int
     seconds: float
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    passages_written: int = 0
+
+    @property
+    def touched(self) -> list[str]:
+        return sorted(self.added + self.changed + self.removed)
 
     def line(self) -> str:
         return (
-            f"index: {self.documents} documents, {self.passages} passages, "
-            f"generation {self.generation}, {self.seconds:.1f} s"
+            f"index: {self.mode}, {len(self.added)} new, {len(self.changed)} changed, "
+            f"{len(self.removed)} removed, {self.passages_written} passages written; "
+            f"{self.documents} documents, {self.passages} passages in generation "
+            f"{self.generation}, {self.seconds:.1f} s"
         )
 
 
-def build_index(settings: Settings) -> BuildResult:
-    """Write every searchable stored document into a new generation and switch it in."""
+def _documents(store: DocumentStore) -> dict[str, StoredDocument]:
+    """Searchable documents by the key they are indexed under, each key once."""
+    docs: dict[str, StoredDocument] = {}
+    for stored in store.searchable():
+        # Two requested URLs that end at one document (a redirect, a canonical link) are
+        # indexed once; the most recently confirmed copy wins.
+        key = stored.index_key
+        if key not in docs or (stored.last_success_at or "") > (docs[key].last_success_at or ""):
+            docs[key] = stored
+    return docs
+
+
+def _add(writer: IndexWriter, key: str, stored: StoredDocument) -> int:
+    doc = stored.document
+    assert doc is not None
+    count = 0
+    for passage in split_document(doc):
+        writer.add_document(
+            passage_id=hashlib.sha1(f"{key}\x00{passage.position}".encode()).hexdigest(),
+            title=doc.title,
+            heading_path=" ".join(passage.heading_path),
+            headings=list(passage.heading_path),
+            text=passage.text,
+            source=stored.source,
+            document_url=key,
+            deep_link=deep_link(key, passage),
+            language=doc.language,
+            doc_type=doc.doc_type,
+            page=passage.page if passage.page is not None else 0,
+            position=passage.position,
+            fetched_at=stored.last_success_at or stored.fetched_at or "",
+        )
+        count += 1
+    return count
+
+
+def read_manifest(generation: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((generation / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def read_status(index_dir: Path) -> dict[str, Any] | None:
+    """The last build's outcome, as written by build_index (None before the first)."""
+    try:
+        return json.loads((index_dir / STATUS).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1))
+    tmp.replace(path)
+
+
+def _write_status(settings: Settings, store: DocumentStore, **outcome: Any) -> None:
+    from hubsearch.report import build_report
+
+    settings.storage.index_dir.mkdir(parents=True, exist_ok=True)
+    status = {"index": {"checked_at": utc_now(), **outcome}, **build_report(settings, store)}
+    _write_json(settings.storage.index_dir / STATUS, status)
+
+
+def _gate(settings: Settings, store: DocumentStore, has_current: bool) -> None:
+    run = store.last_run()
+    limit = settings.index.max_failed_share
+    if not has_current or run is None or run.failed_share <= limit:
+        return
+    reason = (
+        f"quality gate: {run.failed_share:.0%} of documents failed in crawl run {run.id} "
+        f"(limit {limit:.0%}); the previous index keeps serving"
+    )
+    _write_status(settings, store, switched=False, reason=reason, run_id=run.id)
+    raise IndexBuildError(reason)
+
+
+def build_index(settings: Settings, *, full: bool = False) -> BuildResult:
+    """Bring the index up to date with the store (incrementally unless `full`)."""
     started = time.monotonic()
     index_dir = settings.storage.index_dir
     if not settings.storage.store_path.exists():
         raise IndexBuildError(
             f"no document store at {settings.storage.store_path}; run `hubsearch crawl` first"
         )
+    with DocumentStore(settings.storage.store_path) as store:
+        current = generations.current_generation(index_dir)
+        _gate(settings, store, current is not None)
+        docs = _documents(store)
+        if not docs:
+            raise IndexBuildError(
+                "the document store has no searchable documents; run `hubsearch crawl` first"
+            )
+        manifest = None if full or current is None else read_manifest(current)
+        result = _update(index_dir, current, manifest, docs)
+        result.seconds = time.monotonic() - started
+        _write_status(settings, store, switched=result.mode != "unchanged",
+                      generation=result.generation, mode=result.mode, reason=None)
+    return result
+
+
+def _update(
+    index_dir: Path,
+    current: Path | None,
+    manifest: dict[str, Any] | None,
+    docs: dict[str, StoredDocument],
+) -> BuildResult:
+    old = (manifest or {}).get("documents", {})
+    added = sorted(k for k in docs if k not in old)
+    changed = sorted(k for k in docs if k in old and old[k]["sha256"] != docs[k].sha256)
+    removed = sorted(k for k in old if k not in docs)
+    if manifest is not None and current is not None and not (added or changed or removed):
+        total = sum(d["passages"] for d in old.values())
+        return BuildResult(current.name, "unchanged", len(docs), total, 0.0)
+
     generation = generations.new_generation_dir(index_dir)
-    documents = passages = 0
     try:
-        ix = index.create_in(str(generation), build_schema())
+        if manifest is None:
+            mode, entries = "full", {}
+            ix = index.create_in(str(generation), build_schema())
+            todo = sorted(docs)
+        else:
+            mode, entries = "incremental", dict(old)
+            # A copy, so the server keeps reading the untouched current generation.
+            shutil.rmtree(generation)
+            shutil.copytree(current, generation)
+            ix = index.open_dir(str(generation))
+            todo = added + changed
         writer = ix.writer(limitmb=128)
-        seen_final: set[str] = set()
-        with DocumentStore(settings.storage.store_path) as store:
-            for stored in store.searchable():
-                # Two requested URLs that redirect to one document are indexed once.
-                if stored.final_url in seen_final or stored.document is None:
-                    continue
-                seen_final.add(stored.final_url)
-                doc = stored.document
-                documents += 1
-                for passage in split_document(doc):
-                    key = f"{stored.final_url}\x00{passage.position}"
-                    writer.add_document(
-                        passage_id=hashlib.sha1(key.encode()).hexdigest(),
-                        title=doc.title,
-                        heading_path=" ".join(passage.heading_path),
-                        headings=list(passage.heading_path),
-                        text=passage.text,
-                        source=stored.source,
-                        document_url=stored.final_url,
-                        deep_link=deep_link(stored.final_url, passage),
-                        language=doc.language,
-                        doc_type=doc.doc_type,
-                        page=passage.page if passage.page is not None else 0,
-                        position=passage.position,
-                        fetched_at=stored.last_success_at or stored.fetched_at or "",
-                    )
-                    passages += 1
-        if documents == 0:
-            writer.cancel()
-            raise IndexBuildError("the document store has no searchable documents; "
-                                  "run `hubsearch crawl` first")
+        for key in changed + removed:
+            writer.delete_by_term("document_url", key)
+            entries.pop(key, None)
+        written = 0
+        for key in todo:
+            count = _add(writer, key, docs[key])
+            entries[key] = {"sha256": docs[key].sha256, "passages": count, "url": docs[key].url}
+            written += count
         writer.commit()
+        _write_json(generation / MANIFEST, {"built_at": utc_now(), "documents": entries})
     except BaseException:
         generations.discard(generation)
         raise
     generations.switch_to(index_dir, generation)
     generations.prune(index_dir)
-    return BuildResult(generation.name, documents, passages, time.monotonic() - started)
+    total = sum(e["passages"] for e in entries.values())
+    if mode == "full":
+        added, changed, removed = sorted(docs), [], []
+    return BuildResult(generation.name, mode, len(entries), total, 0.0, added, changed,
+                       removed, written)

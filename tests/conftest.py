@@ -88,3 +88,24 @@ def live_server(demo_index) -> Iterator[LiveServer]:
     settings, _ = demo_index
     with LiveServer(create_app(settings)) as server:
         yield server
+
+
+def settings_for(tmp: Path, hub_url: str, **crawl: object) -> Settings:
+    """Settings crawling one hub page into tmp, fast and without retries (tests only)."""
+    from hubsearch.settings import Source
+
+    base = load_settings(DEMO_CONFIG)
+    return dataclasses.replace(
+        base,
+        crawl=dataclasses.replace(base.crawl, retry_times=0, **crawl),
+        storage=StorageSettings(store_path=tmp / "hub.sqlite", index_dir=tmp / "index"),
+        sources=(Source(name="hub", url=hub_url, follow_links=True, language="en"),),
+    )
+
+
+@pytest.fixture
+def scripted_site():
+    from sitekit import ScriptedSite
+
+    with ScriptedSite() as site:
+        yield site

@@ -1,67 +1,99 @@
 """The hub spider: fetch each source page, then the documents its main content links to.
 
-Parsing is delegated to the pure extractors in crawler/extract*.py; the spider only decides
-what to fetch next and turns every outcome (document, HTTP error, network error, unreadable
-body) into an item for the store pipeline, so nothing fails silently.
+Parsing is delegated to the pure extractors in crawler/extract*.py, run in a child process
+under a time and memory bound; the spider only decides what to fetch next and turns every
+outcome (document, 304, HTTP error, network error, unreadable body) into an item for the
+store pipeline, so nothing fails silently.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
+from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from crawler.document import ExtractionError
-from crawler.extract import extract_document
+from crawler.extract import extract_isolated
 from crawler.failures import describe_failure
-from crawler.items import DocumentItem, FailureItem
-from hubsearch.settings import Source
+from crawler.items import DocumentItem, FailureItem, NotModifiedItem
+from hubsearch.settings import Settings
+from hubsearch.store import DocumentStore
+
+# Guidance comes as HTML, PDF and Word; links to images, media and archives are not followed.
+DOCUMENT_EXTENSIONS = {"pdf", "doc", "docx", "odt", "rtf"}
+SKIPPED_EXTENSIONS = {f".{ext}" for ext in IGNORED_EXTENSIONS} - {
+    f".{ext}" for ext in DOCUMENT_EXTENSIONS
+}
 
 
-def _redirect_chain(response_or_request_meta: dict[str, Any], final_url: str) -> list:
+def _redirect_chain(meta: dict[str, Any], final_url: str) -> list:
     """[[status, url], ...]: each hop followed, ending at the final URL."""
-    urls = response_or_request_meta.get("redirect_urls") or []
-    reasons = response_or_request_meta.get("redirect_reasons") or []
-    hops = [[reason, url] for reason, url in zip(reasons, urls[1:] + [final_url], strict=False)]
-    return hops
+    urls = meta.get("redirect_urls") or []
+    reasons = meta.get("redirect_reasons") or []
+    return [[reason, url] for reason, url in zip(reasons, urls[1:] + [final_url], strict=False)]
+
+
+def _followable(url: str) -> bool:
+    path = urlsplit(url).path.lower()
+    return not any(path.endswith(ext) for ext in SKIPPED_EXTENSIONS)
 
 
 class HubSpider(scrapy.Spider):
     name = "hub"
+    # A 304 answers our conditional request: the stored copy is current.
+    handle_httpstatus_list = [304]
 
-    def __init__(self, sources: list[Source], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.sources = sources
+    def __init__(
+        self, hub_settings: Settings, sources: list[str] | None = None, **kw: Any
+    ) -> None:
+        super().__init__(**kw)
+        self.hub = hub_settings
+        self.sources = [s for s in hub_settings.sources if not sources or s.name in sources]
 
-    async def start(self):  # Scrapy >= 2.13 entry point
+    async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.sources:
             yield scrapy.Request(
                 source.url,
                 callback=self.parse_document,
                 errback=self.on_error,
                 meta={"source": source.name, "language_hint": source.language,
-                      "follow": source.follow_links},
+                      "follow": source.follow_links, "is_source": True},
             )
 
-    def parse_document(self, response: Response) -> Iterator[Any]:
+    async def parse_document(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
         requested = (meta.get("redirect_urls") or [response.url])[0]
+        if response.status == 304:
+            yield NotModifiedItem(
+                url=requested, source=meta["source"], final_url=response.url,
+                redirects=_redirect_chain(meta, response.url),
+            )
+            for request in self._follow(meta, self._stored_links(requested)):
+                yield request
+            return
         redirects = _redirect_chain(meta, response.url)
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         try:
-            document = extract_document(
-                response.body, response.url, content_type,
+            document = await maybe_deferred_to_future(deferToThread(
+                extract_isolated, response.body, response.url, content_type,
                 language_hint=meta.get("language_hint", ""),
-            )
+                timeout=self.hub.crawl.parse_timeout,
+            ))
         except ExtractionError as exc:
             yield FailureItem(
-                url=requested, source=meta["source"], reason=str(exc),
-                status=response.status, final_url=response.url, redirects=redirects,
+                url=requested, source=meta["source"], reason=str(exc), status=response.status,
+                final_url=response.url, redirects=redirects,
+                is_source=meta.get("is_source", False),
             )
             return
         yield DocumentItem(
@@ -76,18 +108,32 @@ class HubSpider(scrapy.Spider):
             bytes=len(response.body),
             redirects=redirects,
             document=document,
+            is_source=meta.get("is_source", False),
         )
-        # Only hub pages lead on; the documents they link to are leaves (DEPTH_LIMIT agrees).
-        if meta.get("follow") and meta.get("depth", 0) == 0:
-            for link in document.links:
-                yield scrapy.Request(
-                    link,
-                    callback=self.parse_document,
-                    errback=self.on_error,
-                    meta={"source": meta["source"], "language_hint": "", "follow": False},
-                )
+        for request in self._follow(meta, document.links):
+            yield request
 
-    def on_error(self, failure: Failure) -> Iterator[FailureItem]:
+    def _follow(self, meta: dict[str, Any], links: list[str]) -> list[scrapy.Request]:
+        # Only hub pages lead on; the documents they link to are leaves (DEPTH_LIMIT agrees).
+        if not meta.get("follow") or not meta.get("is_source"):
+            return []
+        links = [link for link in links if _followable(link)]
+        return [
+            scrapy.Request(
+                link,
+                callback=self.parse_document,
+                errback=self.on_error,
+                meta={"source": meta["source"], "language_hint": "", "follow": False},
+            )
+            for link in links[: self.hub.crawl.max_links_per_page]
+        ]
+
+    def _stored_links(self, url: str) -> list[str]:
+        with DocumentStore(Path(self.hub.storage.store_path)) as store:
+            stored = store.get(url)
+        return list(stored.document.links) if stored and stored.document else []
+
+    def on_error(self, failure: Failure) -> Any:
         request = failure.request
         meta = request.meta
         response = failure.value.response if failure.check(HttpError) else None
@@ -100,6 +146,7 @@ class HubSpider(scrapy.Spider):
             status=response.status if response is not None else None,
             final_url=final_url,
             redirects=_redirect_chain(meta, final_url),
+            is_source=meta.get("is_source", False),
         )
 
 

@@ -1,0 +1,131 @@
+"""Link health for maintainers: what each source and document last did, and the crawl runs.
+
+`build_report` reads the document store; the indexer saves it beside the index (so the
+search server can show it without reading the store), and `hubsearch report` prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from hubsearch.settings import Settings
+from hubsearch.store import DocumentStore, StoredDocument, utc_now
+
+PERMANENT_REDIRECTS = {301, 308}
+
+
+def _document_row(doc: StoredDocument) -> dict[str, Any]:
+    hops = doc.redirects or []
+    permanent = any(int(status) in PERMANENT_REDIRECTS for status, _ in hops)
+    return {
+        "url": doc.url,
+        "source": doc.source,
+        "title": doc.document.title if doc.document else None,
+        "state": doc.state,  # ok | stale | gone | failed
+        "last_status": doc.status,
+        "last_checked": doc.fetched_at,
+        "last_success": doc.last_success_at,
+        "last_change": doc.changed_at,
+        "consecutive_failures": doc.consecutive_failures,
+        "error": doc.error,
+        "redirect_target": hops[-1][1] if hops else None,
+        "moved_permanently": permanent,
+        "is_source": doc.is_source,
+    }
+
+
+def build_report(settings: Settings, store: DocumentStore) -> dict[str, Any]:
+    documents = [_document_row(d) for d in store.all()]
+    by_url = {d["url"]: d for d in documents}
+    sources = []
+    for source in settings.sources:
+        page = by_url.get(source.url)
+        own = [d for d in documents if d["source"] == source.name and not d["is_source"]]
+        counts = {state: sum(d["state"] == state for d in own)
+                  for state in ("ok", "stale", "gone", "failed")}
+        sources.append({
+            "name": source.name,
+            "url": source.url,
+            "state": page["state"] if page else "never crawled",
+            "last_status": page["last_status"] if page else None,
+            "last_success": page["last_success"] if page else None,
+            "last_change": page["last_change"] if page else None,
+            "consecutive_failures": page["consecutive_failures"] if page else 0,
+            "redirect_target": page["redirect_target"] if page else None,
+            "moved_permanently": page["moved_permanently"] if page else False,
+            "error": page["error"] if page else None,
+            "documents": counts,
+        })
+    last = store.last_run()
+    return {
+        "generated_at": utc_now(),
+        "last_run": asdict(last) if last else None,
+        "sources": sources,
+        "documents": documents,
+    }
+
+
+def attention(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Documents a maintainer should look at: failing, stale, gone or moved."""
+    return [
+        d for d in report["documents"]
+        if d["state"] != "ok" or d["moved_permanently"]
+    ]
+
+
+def format_text(report: dict[str, Any], index_status: dict[str, Any] | None = None) -> str:
+    lines: list[str] = []
+    run = report.get("last_run")
+    if run:
+        lines.append(
+            f"last crawl: run {run['id']} {run['started_at']} -> {run['finished_at'] or '?'}: "
+            f"{run['new']} new, {run['changed']} changed, {run['unchanged']} unchanged, "
+            f"{run['failed']} failed, {run['gone']} gone, {run['bytes']} bytes"
+        )
+    else:
+        lines.append("last crawl: never")
+    if index_status:
+        if index_status.get("switched") is False and index_status.get("reason"):
+            lines.append(f"index: NOT switched: {index_status['reason']}")
+        else:
+            lines.append(
+                f"index: generation {index_status.get('generation')} "
+                f"({index_status.get('mode')}, checked {index_status.get('checked_at')})"
+            )
+    lines.append("")
+    lines.append("sources:")
+    for s in report["sources"]:
+        c = s["documents"]
+        moved = f"; MOVED to {s['redirect_target']}" if s["moved_permanently"] else ""
+        error = f"; {s['error']}" if s["error"] else ""
+        lines.append(
+            f"  {s['name']}: {s['state']} (HTTP {s['last_status'] or '-'}), last success "
+            f"{s['last_success'] or 'never'}; documents ok {c['ok']}, stale {c['stale']}, "
+            f"gone {c['gone']}, failed {c['failed']}{moved}{error}"
+        )
+    todo = attention(report)
+    lines.append("")
+    lines.append(f"needs attention: {len(todo)}" if todo else "needs attention: nothing")
+    for d in todo:
+        if d["moved_permanently"] and d["state"] == "ok":
+            what = f"moved permanently -> {d['redirect_target']} (update the link or source)"
+        else:
+            what = f"{d['state']}: {d['error'] or 'HTTP ' + str(d['last_status'])}"
+        lines.append(
+            f"  {d['url']}\n    {what}; failures in a row {d['consecutive_failures']}, "
+            f"last success {d['last_success'] or 'never'}"
+        )
+    return "\n".join(lines)
+
+
+def format_runs(store: DocumentStore, limit: int = 20) -> str:
+    header = f"{'run':>4}  {'started':25} {'finished':25} {'new':>5} {'chg':>5} {'same':>5} " \
+             f"{'fail':>5} {'gone':>5} {'bytes':>10}"
+    lines = [header]
+    for r in store.runs(limit):
+        lines.append(
+            f"{r.id:>4}  {r.started_at:25} {r.finished_at or '-':25} {r.new:>5} {r.changed:>5} "
+            f"{r.unchanged:>5} {r.failed:>5} {r.gone:>5} {r.bytes:>10}"
+        )
+    return "\n".join(lines)
