@@ -32,7 +32,7 @@ def test_demo_command_serves_a_search_page_that_finds_the_nrm_page():
         assert url, "".join(lines)
         output = "".join(lines)
         assert re.search(r"crawl: fetched \d+, failed 1,", output)
-        assert re.search(r"index: \d+ documents, \d+ passages", output)
+        assert re.search(r"index: full, \d+ new, .* \d+ documents, \d+ passages", output)
         query = urllib.parse.urlencode({"q": "national referral mechanism"})
         with urllib.request.urlopen(f"{url}/api/search?{query}", timeout=10) as response:
             top = json.loads(response.read())["results"][0]
