@@ -38,26 +38,50 @@ def _first_line(text: str, limit: int = 200) -> str:
 def describe_failure(failure: Failure) -> str:
     exc = failure.value
     if isinstance(exc, HttpError):
-        status = exc.response.status
+        response = exc.response
         try:
-            phrase = HTTPStatus(status).phrase
+            phrase = HTTPStatus(response.status).phrase
         except ValueError:
             phrase = "error"
-        return f"HTTP {status} {phrase}"
+        reason = f"HTTP {response.status} {phrase}"
+        location = response.headers.get(b"Location")
+        if 300 <= response.status < 400 and location:
+            # Scrapy follows only http(s) redirects and hands back any other as an error.
+            return _first_line(f"{reason}: redirect to an unsupported URL {location.decode()}")
+        retry_after = response.headers.get(b"Retry-After")
+        if retry_after:
+            reason += f" (Retry-After: {retry_after.decode('latin-1')[:40]})"
+        return reason
     if isinstance(exc, IgnoreRequest):
-        # Robots, offsite and depth filters all say why in their message.
-        return _first_line(str(exc)) or "request ignored"
+        message = str(exc)
+        if "during decompression" in message:
+            return "decompressed body larger than max_document_bytes (a compression bomb?)"
+        # Robots and redirect limits say why in their message.
+        return _first_line(message) or "request ignored"
     if isinstance(exc, (DownloadCancelledError, defer.CancelledError)):
         message = str(exc)
         if "max size" in message or not message:
             return "larger than max_document_bytes (download cancelled)"
         return _first_line(message)
+    known = _classify(exc)
+    if known:
+        return known
+    if isinstance(exc, DownloadFailedError):
+        # Scrapy wraps Twisted's ResponseNeverReceived, whose `reasons` say what happened.
+        inner = getattr(exc.__cause__, "reasons", None) or []
+        for failure_ in inner:
+            known = _classify(getattr(failure_, "value", failure_))
+            if known:
+                return known
+        return _first_line(f"download failed: {exc}")
+    return _first_line(f"{type(exc).__name__}: {exc}")
+
+
+def _classify(exc: BaseException) -> str | None:
     for classes, reason in _REASONS:
         if isinstance(exc, classes):
             detail = _first_line(str(exc))
             if not detail or detail.lower().startswith(reason.lower()):
                 return detail or reason
             return f"{reason}: {detail}"
-    if isinstance(exc, DownloadFailedError):
-        return _first_line(f"download failed: {exc}")
-    return _first_line(f"{type(exc).__name__}: {exc}")
+    return None

@@ -28,6 +28,8 @@ def scrapy_settings(
         "DOWNLOAD_WARNSIZE": 0,
         "DEPTH_LIMIT": crawl.depth_limit,
         "RETRY_TIMES": crawl.retry_times,
+        # A real move is one or two hops; more is a loop or a trap.
+        "REDIRECT_MAX_TIMES": 5,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         # Scrapy 2.19 starts an HTTP server that runs Python code sent to it; a crawler of

@@ -280,36 +280,43 @@ class DocumentStore:
         return state
 
     def drop_unlinked(self, run_id: int, sources: list[str]) -> int:
-        """Documents their hub page no longer links to are gone; return how many.
+        """Documents no hub page links to any more are gone; return how many.
 
-        Only for sources whose hub page was read in this run: if the hub page failed we
-        cannot tell what it links to, so nothing is dropped.
+        Judged only for sources whose hub page was read in this run (if a hub page failed,
+        we cannot tell what it links to), against the links of every hub page read, so a
+        document that moved from one hub page to another is kept.
         """
         if not sources:
             return 0
         marks = ",".join("?" * len(sources))
-        fresh_sources = [
-            r["source"]
-            for r in self.db.execute(
-                f"SELECT source FROM documents WHERE is_source = 1 AND last_run = ?"
-                f" AND state = 'ok' AND source IN ({marks})",
-                (run_id, *sources),
-            )
-        ]
-        if not fresh_sources:
+        hubs = self.db.execute(
+            f"SELECT source, document FROM documents WHERE is_source = 1 AND last_run = ?"
+            f" AND state = 'ok' AND document IS NOT NULL AND source IN ({marks})",
+            (run_id, *sources),
+        ).fetchall()
+        if not hubs:
             return 0
-        marks = ",".join("?" * len(fresh_sources))
+        linked: set[str] = set()
+        for hub in hubs:
+            linked.update(json.loads(hub["document"]).get("links", []))
+        fresh = [hub["source"] for hub in hubs]
+        marks = ",".join("?" * len(fresh))
+        candidates = self.db.execute(
+            f"SELECT url FROM documents WHERE is_source = 0 AND state != 'gone'"
+            f" AND source IN ({marks})",
+            fresh,
+        ).fetchall()
+        unlinked = [r["url"] for r in candidates if r["url"] not in linked]
         with self.db:
-            cur = self.db.execute(
-                f"""
+            self.db.executemany(
+                """
                 UPDATE documents SET state = 'gone', document = NULL, sha256 = NULL,
                     error = 'no longer linked from its source page', changed_at = ?
-                WHERE is_source = 0 AND state != 'gone' AND source IN ({marks})
-                    AND (last_run IS NULL OR last_run < ?)
+                WHERE url = ?
                 """,
-                (utc_now(), *fresh_sources, run_id),
+                [(utc_now(), url) for url in unlinked],
             )
-        return cur.rowcount
+        return len(unlinked)
 
     def start_run(self) -> int:
         with self.db:

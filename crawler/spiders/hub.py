@@ -58,10 +58,12 @@ class HubSpider(scrapy.Spider):
     ) -> None:
         super().__init__(**kw)
         self.hub = hub_settings
+        self.requested: set[str] = set()
         self.sources = [s for s in hub_settings.sources if not sources or s.name in sources]
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.sources:
+            self.requested.add(source.url)
             yield scrapy.Request(
                 source.url,
                 callback=self.parse_document,
@@ -117,16 +119,23 @@ class HubSpider(scrapy.Spider):
         # Only hub pages lead on; the documents they link to are leaves (DEPTH_LIMIT agrees).
         if not meta.get("follow") or not meta.get("is_source"):
             return []
-        links = [link for link in links if _followable(link)]
-        return [
-            scrapy.Request(
+        links = [link for link in links if _followable(link)][: self.hub.crawl.max_links_per_page]
+        requests = []
+        for link in links:
+            if link in self.requested:
+                continue
+            self.requested.add(link)
+            # We dedupe links ourselves: with Scrapy's duplicate filter, a redirect loop's
+            # return to a URL already asked for would be dropped without a trace, and the
+            # document would get no outcome at all.
+            requests.append(scrapy.Request(
                 link,
                 callback=self.parse_document,
                 errback=self.on_error,
+                dont_filter=True,
                 meta={"source": meta["source"], "language_hint": "", "follow": False},
-            )
-            for link in links[: self.hub.crawl.max_links_per_page]
-        ]
+            ))
+        return requests
 
     def _stored_links(self, url: str) -> list[str]:
         with DocumentStore(Path(self.hub.storage.store_path)) as store:
