@@ -1,14 +1,19 @@
 """HTML pages to `ExtractedDocument`: main content only, split into sections at headings.
 
-This module owns what counts as a page's content (the main element minus navigation, cookie
-banners, skip links, social links and hidden parts), how headings become `heading_path`s and
-`anchor`s for `url#anchor` deep links, and which links the crawler may follow. Pure function of
-the bytes and the URL: no network, no framework.
+This module owns what counts as a page's content, how headings become `heading_path`s and
+`anchor`s for `url#anchor` deep links, and which links the crawler may follow. Two judges must
+agree for a block of text to be kept: our own rules drop what is boilerplate by its markup
+(navigation, banners, footers, cookie notices, skip links, social links, hidden parts), and
+trafilatura (`crawler.main_content`) says which of the remaining text is the main content, so a
+page need not put it in `<main>`. When trafilatura finds nothing, the main element alone decides,
+as before. Pure function of the bytes and the URL: no network, no framework.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
@@ -16,6 +21,7 @@ from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
 from crawler.document import ExtractedDocument, Section
 from crawler.language import detect_language, normalise_text
+from crawler.main_content import main_text
 
 _MAIN_SELECTORS = ("main", "[role=main]", "article", "#main", "#content")
 _DROP_TAGS = (
@@ -39,6 +45,11 @@ _BLOCKS = {
 }  # fmt: skip
 _SPACE = re.compile(r"\s+")
 _SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
+# Class or id fragments of a cookie notice, a breadcrumb trail or a skip link.
+_MARKS = ("cookie", "breadcrumb", "skip-link")
+# A cookie notice or breadcrumb trail is a few lines; a long container with such a class (an
+# article tagged "url-breadcrumb" for analytics) is the content itself.
+_MAX_MARKED_CHARS = 1500
 
 
 def extract_html(body: bytes | str, url: str, language_hint: str = "") -> ExtractedDocument:
@@ -52,20 +63,34 @@ def extract_html(body: bytes | str, url: str, language_hint: str = "") -> Extrac
     canonical = _canonical(soup, base)
     html_lang = _html_lang(soup)
 
-    main = _main_content(soup)
-    _remove_boilerplate(main)
-
-    first_h1 = main.find("h1")
-    title = _clean(first_h1.get_text(" ")) if isinstance(first_h1, Tag) else ""
-    title = title or _strip_site_suffix(page_title) or url
-    sections = _sections(main, title)
+    kept = main_text(body)
+    sections: list[Section] = []
+    if kept is not None:
+        # trafilatura finds the content wherever it is, so walk the whole page and let it judge
+        # each block our boilerplate rules left standing.
+        scope = soup.body if soup.body is not None else soup
+        _remove_boilerplate(scope)
+        declared = scope.find("main") or scope.select_one("[role=main]")
+        builder = _SectionBuilder(keep=kept.keeps, links_from=declared)
+        builder.walk(scope)
+        title = builder.first_h1 or _strip_site_suffix(page_title) or url
+        sections, link_tags = builder.finish(title), builder.links
+    if not sections:
+        # No verdict from trafilatura, or it kept nothing our rules kept: the main element
+        # decides alone, so trafilatura is never the reason a page yields nothing.
+        main = _main_content(BeautifulSoup(body, "lxml"))
+        _remove_boilerplate(main)
+        builder = _SectionBuilder()
+        builder.walk(main)
+        title = builder.first_h1 or _strip_site_suffix(page_title) or url
+        sections, link_tags = builder.finish(title), main.find_all("a", href=True)
     text_sample = " ".join(s.text for s in sections[:20])
     return ExtractedDocument(
         title=title,
         doc_type="html",
         language=html_lang or language_hint or detect_language(text_sample),
         sections=sections,
-        links=_links(main, base, url),
+        links=_links(link_tags, base, url),
         canonical_url=canonical,
     )
 
@@ -117,6 +142,9 @@ def _classes_and_id(tag: Tag) -> str:
 
 
 def _is_boilerplate(tag: Tag) -> bool:
+    if tag.name == "form":
+        # Search boxes and feedback forms go; ASP.NET pages wrap the whole page in a <form>.
+        return _is_short(tag)
     if tag.name in _DROP_TAGS:
         return True
     if str(tag.get("role") or "").lower() in _DROP_ROLES:
@@ -130,13 +158,19 @@ def _is_boilerplate(tag: Tag) -> bool:
     if "display:none" in str(tag.get("style") or "").replace(" ", "").lower():
         return True
     marks = _classes_and_id(tag)
-    if "cookie" in marks or "breadcrumb" in marks or "skip-link" in marks:
+    if any(m in marks for m in _MARKS) and _is_short(tag):
         return True
     if "breadcrumb" in str(tag.get("aria-label") or "").lower():
         return True
     if tag.name == "a":
         return _is_skip_link(tag) or _is_social_link(tag)
     return False
+
+
+def _is_short(tag: Tag) -> bool:
+    if tag.name in ("html", "body", "main", "article"):
+        return False
+    return len(tag.get_text(" ", strip=True)) <= _MAX_MARKED_CHARS
 
 
 def _is_skip_link(a: Tag) -> bool:
@@ -183,30 +217,80 @@ def _heading_anchor(heading: Tag) -> str | None:
     return None
 
 
-class _SectionBuilder:
-    """Walks the main content in document order, cutting sections at headings."""
+@dataclass
+class _Heading:
+    level: int
+    text: str
+    anchor: str | None
+    # False until main content follows it: trafilatura often drops headings, even real ones,
+    # so a heading counts if it was kept or the first block under it was.
+    confirmed: bool
 
-    def __init__(self, title: str) -> None:
+
+class _SectionBuilder:
+    """Walks the page in document order, cutting sections at headings."""
+
+    def __init__(
+        self, keep: Callable[[str], bool] | None = None, links_from: Tag | None = None
+    ) -> None:
+        # keep(text) says whether a block is main content; None keeps every block.
+        self.keep = keep
+        # Links inside the page's declared <main> are followed even from blocks `keep` drops:
+        # trafilatura drops lists of document links as link-dense, and a hub is mostly those.
+        self.links_from = links_from
         self.sections: list[Section] = []
-        self.stack: list[tuple[int, str]] = []
-        self.path: list[str] = [title]
-        self.anchor: str | None = None
+        # <a href> elements of kept blocks, in document order.
+        self.links: list[Tag] = []
+        self.pending_links: list[Tag] = []
+        self.stack: list[_Heading] = []
+        # The first <h1> with main content under it: the page's title.
+        self.first_h1: str | None = None
         self.blocks: list[str] = []
         self.inline: list[str] = []
         self.prefix = ""
 
+    def _kept(self, text: str) -> bool:
+        return self.keep is None or self.keep(text)
+
+    def _settle_headings(self, kept: bool) -> None:
+        # The first block under unconfirmed headings decides them: a sidebar's "Related
+        # articles" has no kept block under it, so later text is not filed beneath it.
+        if kept:
+            for heading in self.stack:
+                if not heading.confirmed:
+                    heading.confirmed = True
+                    if heading.level == 1 and self.first_h1 is None:
+                        self.first_h1 = heading.text
+        else:
+            self.stack = [h for h in self.stack if h.confirmed]
+
     def flush_block(self) -> None:
         text = _clean("".join(self.inline))
-        if text:
-            self.blocks.append(self.prefix + text)
-            # Only the first block of a list item gets the bullet.
-            self.prefix = ""
         self.inline = []
+        if not text:
+            # Links wrapping only an image or a block keep waiting for the block's words.
+            return
+        kept = self._kept(text)
+        self._settle_headings(kept)
+        if kept:
+            self.blocks.append(self.prefix + text)
+            self.links.extend(self.pending_links)
+        elif self.links_from is not None:
+            self.links.extend(a for a in self.pending_links if self._in_declared_main(a))
+        self.pending_links = []
+        # Only the first block of a list item gets the bullet.
+        self.prefix = ""
+
+    def _in_declared_main(self, tag: Tag) -> bool:
+        return any(parent is self.links_from for parent in tag.parents)
 
     def end_section(self) -> None:
         self.flush_block()
         if self.blocks:
-            self.sections.append(Section(list(self.path), "\n\n".join(self.blocks), self.anchor))
+            # An empty path (text before any heading) is filled with the title at the end.
+            path = [h.text for h in self.stack]
+            anchor = self.stack[-1].anchor if self.stack else None
+            self.sections.append(Section(path, "\n\n".join(self.blocks), anchor))
         self.blocks = []
 
     def heading(self, tag: Tag) -> None:
@@ -214,12 +298,21 @@ class _SectionBuilder:
         if not text:
             return
         self.end_section()
+        kept = self.keep is not None and self.keep(text)
+        if self.keep is None or kept or self._in_declared_main(tag):
+            self.links.extend(tag.find_all("a", href=True))
         level = int(tag.name[1])
-        while self.stack and self.stack[-1][0] >= level:
+        while self.stack and self.stack[-1].level >= level:
             self.stack.pop()
-        self.stack.append((level, text))
-        self.path = [t for _, t in self.stack]
-        self.anchor = _heading_anchor(tag)
+        self.stack.append(_Heading(level, text, _heading_anchor(tag), False))
+        if self.keep is None or kept:
+            self._settle_headings(True)
+
+    def finish(self, title: str) -> list[Section]:
+        self.end_section()
+        for section in self.sections:
+            section.heading_path = section.heading_path or [title]
+        return self.sections
 
     def walk(self, node: Tag) -> None:
         for child in node.children:
@@ -232,6 +325,8 @@ class _SectionBuilder:
             if child.name in _HEADINGS:
                 self.heading(child)
                 continue
+            if child.name == "a" and child.has_attr("href"):
+                self.pending_links.append(child)
             if child.name in ("td", "th") and _clean("".join(self.inline)):
                 self.inline.append(" | ")
             if child.name in _BLOCKS:
@@ -245,17 +340,10 @@ class _SectionBuilder:
                 self.walk(child)
 
 
-def _sections(main: Tag, title: str) -> list[Section]:
-    builder = _SectionBuilder(title)
-    builder.walk(main)
-    builder.end_section()
-    return builder.sections
-
-
-def _links(main: Tag, base: str, page_url: str) -> list[str]:
+def _links(anchors: Iterable[Tag], base: str, page_url: str) -> list[str]:
     page = urldefrag(page_url)[0]
     seen: dict[str, None] = {}
-    for a in main.find_all("a", href=True):
+    for a in anchors:
         href = str(a["href"]).strip()
         if not href or href.startswith("#"):
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from crawler.document import ExtractionError
 from crawler.extract import extract_document
 from crawler.extract_html import extract_html
+from crawler.main_content import MainText
 
 FIXTURE = Path(__file__).parent / "fixtures" / "extract" / "guidance-page.html"
 PAGE_URL = "https://hub.example.org/guidance/coercive-control"
@@ -156,3 +159,159 @@ def test_dispatch_rejects_unsupported_content():
 def test_page_with_no_main_text_is_an_extraction_error():
     with pytest.raises(ExtractionError, match="no text"):
         extract_document(b"<html><body><nav>Only menu</nav></body></html>", PAGE_URL)
+
+
+# A council-style page: the guidance sits in a plain <div>, not <main>, beside a sidebar of
+# related links and reader comments, so only the main-content judge (trafilatura) can drop them.
+NO_MAIN_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><title>Honour-based abuse | Example Council</title></head>
+<body>
+<div class="top"><a href="/">Example Council</a> <a href="/login">Sign in</a></div>
+<div id="wrapper">
+  <div class="content-area">
+    <h1 id="hba">Honour-based abuse: a guide for practitioners</h1>
+    <p>Honour-based abuse is a crime or incident committed to protect or defend the perceived
+       honour of a family or community. It can include forced marriage, female genital
+       mutilation and violence, and it often involves several perpetrators.</p>
+    <p>Practitioners in health, education and social care are often the first to notice that
+       something is wrong. This guide explains the warning signs and what to do next.</p>
+    <h2 id="signs">Warning signs</h2>
+    <p>A young person may be withdrawn from school, have their movements controlled by family
+       members, or talk about a sudden trip abroad that they do not want to take.</p>
+    <h3><a id="school"></a>Signs at school</h3>
+    <p>Falling attendance, a sudden drop in performance and being escorted to and from school
+       by relatives can all be signs. Read the <a href="/docs/school-signs.pdf">school
+       checklist</a> before you speak to the pupil.</p>
+    <h2 id="act">What to do</h2>
+    <p>Never contact the family or attempt mediation: it can put the person at greater risk.
+       Speak to the person alone and refer them to the specialist service straight away.</p>
+  </div>
+  <div class="sidebar">
+    <h2 id="related">Related articles</h2>
+    <ul>
+      <li><a href="/news/1">Council wins award for bin collection</a></li>
+      <li><a href="/news/2">New car park opens in the town centre</a></li>
+      <li><a href="/news/3">Library opening hours change this winter</a></li>
+    </ul>
+  </div>
+  <div id="comments" class="comments">
+    <h3>Comments</h3>
+    <div class="comment"><p>Great article, thanks so much for sharing this with everyone!</p></div>
+    <div class="comment"><p>I have bookmarked this and will share it with my colleagues.</p></div>
+  </div>
+</div>
+<footer><p>Example Council, Town Hall, High Street. All rights reserved.</p></footer>
+</body></html>"""
+
+
+@pytest.fixture(scope="module")
+def no_main_doc():
+    return extract_html(NO_MAIN_PAGE, "https://council.example.org/hba")
+
+
+@pytest.mark.parametrize(
+    "boilerplate", ["Sign in", "Related articles", "bin collection", "Great article", "bookmarked"]
+)
+def test_content_outside_main_drops_sidebar_and_comments(no_main_doc, boilerplate):
+    text = all_text(no_main_doc) + " ".join(p for s in no_main_doc.sections for p in s.heading_path)
+    assert boilerplate not in text
+
+
+def test_content_outside_main_keeps_headings_with_their_anchors(no_main_doc):
+    h1 = "Honour-based abuse: a guide for practitioners"
+    assert no_main_doc.title == h1
+    assert [(s.heading_path, s.anchor) for s in no_main_doc.sections] == [
+        ([h1], "hba"),
+        ([h1, "Warning signs"], "signs"),
+        ([h1, "Warning signs", "Signs at school"], "school"),
+        ([h1, "What to do"], "act"),
+    ]
+    assert "Never contact the family" in no_main_doc.sections[-1].text
+
+
+def test_content_outside_main_links_come_from_the_guidance_only(no_main_doc):
+    assert no_main_doc.links == ["https://council.example.org/docs/school-signs.pdf"]
+
+
+def test_links_in_declared_main_are_kept_even_from_a_dropped_link_list(monkeypatch):
+    # trafilatura drops link-dense lists as boilerplate (GOV.UK attachment lists, say), but a
+    # hub's list of documents is exactly what the crawler must follow.
+    intro = "These reports describe how the partnership kept adults at risk safe this year."
+    verdict = MainText(["Reports", intro])
+    monkeypatch.setattr("crawler.extract_html.main_text", lambda body: verdict)
+    items = "".join(
+        f'<li><a href="/docs/report-{n}.pdf">Annual report {n}</a> (PDF, 1MB)</li>'
+        for n in range(3)
+    )
+    html = f"""<html><body><div class="promo"><a href="/offer">Offer</a></div><main>
+    <h1>Reports</h1><p>{intro}</p><ul>{items}</ul></main></body></html>"""
+    doc = extract_html(html, PAGE_URL)
+    assert all_text(doc) == intro
+    assert doc.links == [f"https://hub.example.org/docs/report-{n}.pdf" for n in range(3)]
+
+
+def test_trafilatura_verdict_leaves_the_demo_style_page_exactly_as_the_main_element_does(
+    doc, monkeypatch
+):
+    monkeypatch.setattr("crawler.extract_html.main_text", lambda body: None)
+    assert extract_html(FIXTURE.read_bytes(), PAGE_URL).to_dict() == doc.to_dict()
+
+
+def test_page_trafilatura_cannot_read_falls_back_to_the_main_element(monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr("crawler.main_content.bare_extraction", broken)
+    html = "<html><body><nav>Menu</nav><main><h1 id='t'>Title</h1><p>Short.</p></main></body>"
+    doc = extract_html(html, PAGE_URL)
+    assert [(s.heading_path, s.anchor, s.text) for s in doc.sections] == [
+        (["Title"], "t", "Short.")
+    ]
+
+
+def test_tiny_page_trafilatura_rejects_still_yields_its_text():
+    doc = extract_document(b"<html><body><p>Call 999.</p></body></html>", PAGE_URL)
+    assert all_text(doc) == "Call 999."
+
+
+def test_long_container_whose_class_mentions_breadcrumb_is_content():
+    para = "<p>" + "Guidance on keeping people safe from harm and abuse. " * 40 + "</p>"
+    html = f'<html><body><article class="story url-breadcrumb"><h1>Safe</h1>{para}</article>'
+    assert "keeping people safe" in all_text(extract_html(html, PAGE_URL))
+
+
+def test_page_wrapped_in_a_form_keeps_its_content_and_drops_a_search_form():
+    # ASP.NET pages put the whole page in one <form>; HTML cannot nest a second one in it.
+    para = "<p>" + "Professionals should record concerns and share them promptly. " * 30 + "</p>"
+    wrapped = f"<html><body><form action='/postback'><div id=page><h1>Record</h1>{para}</div>"
+    assert "record concerns" in all_text(extract_html(wrapped + "</form>", PAGE_URL))
+    search = f"<html><body><form action='/search'><label>Search this site</label></form>{para}"
+    assert "Search this site" not in all_text(extract_html(search, PAGE_URL))
+
+
+def test_main_text_matches_short_blocks_only_whole():
+    kept = MainText(["Share", "Trafficking victims can be referred through the NRM."])
+    assert kept.keeps("Share")
+    assert kept.keeps("victims can be referred through")  # a long part of a kept block
+    assert not kept.keeps("can be")  # too short to trust inside a longer block
+    assert not kept.keeps("Related articles")
+
+
+def test_extraction_makes_no_network_access():
+    # Sockets are refused before anything is imported, so trafilatura's import and run are
+    # both covered: it must only ever read the markup it is given.
+    code = (
+        "import socket, sys\n"
+        "def refuse(*a, **k): raise OSError('network access attempted')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.getaddrinfo = refuse\n"
+        "socket.create_connection = refuse\n"
+        "from crawler.extract_html import extract_html\n"
+        f"doc = extract_html(open({str(FIXTURE)!r}, 'rb').read(), {PAGE_URL!r})\n"
+        "assert doc.sections, doc\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+        cwd=Path(__file__).parent.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
