@@ -25,7 +25,7 @@ from hubsearch.settings import Settings
 from hubsearch.store import DocumentStore, StoredDocument, utc_now
 from indexer import generations
 from indexer.passages import deep_link, split_document
-from indexer.schema import build_schema
+from indexer.schema import FIELDS, build_schema, language_of
 
 MANIFEST = "manifest.json"
 STATUS = "status.json"
@@ -76,13 +76,18 @@ def _add(writer: IndexWriter, key: str, stored: StoredDocument) -> int:
     doc = stored.document
     assert doc is not None
     count = 0
+    fields = FIELDS[language_of(doc.language)]
     for passage in split_document(doc):
         writer.add_document(
             passage_id=hashlib.sha1(f"{key}\x00{passage.position}".encode()).hexdigest(),
-            title=doc.title,
-            heading_path=" ".join(passage.heading_path),
+            **{
+                fields["title"]: doc.title,
+                fields["heading_path"]: " ".join(passage.heading_path),
+                fields["text"]: passage.text,
+            },
+            body=passage.text,
+            title_display=doc.title,
             headings=list(passage.heading_path),
-            text=passage.text,
             source=stored.source,
             document_url=key,
             deep_link=deep_link(key, passage),

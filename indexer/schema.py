@@ -1,32 +1,59 @@
 """The Whoosh schema and analyzers of the passage index: the one place fields are defined.
 
-Whoosh is unmaintained, so the rest of the code base reaches it only through indexer/.
+Each passage is matched through the fields of its own language: English passages fill
+`title`, `heading_path` and `text` (English analysis), Welsh passages fill `title_cy`,
+`heading_path_cy` and `text_cy` (Welsh analysis, no English stemming). The passage itself is
+kept in the stored `body` field for display and highlighting. Whoosh is unmaintained, so
+the rest of the code base reaches it only through indexer/.
 """
 
 from __future__ import annotations
 
-from whoosh.analysis import Analyzer, StemmingAnalyzer
+from whoosh.analysis import Analyzer, LowercaseFilter, RegexTokenizer, StemmingAnalyzer
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+
+LANGUAGES = ("en", "cy")
+
+# The matching fields of each language: role -> field name.
+FIELDS = {
+    "en": {"title": "title", "heading_path": "heading_path", "text": "text"},
+    "cy": {"title": "title_cy", "heading_path": "heading_path_cy", "text": "text_cy"},
+}
 
 # Field weights for BM25F: a word in a heading says more about a passage than one in the
 # body; the document title is shared by all its passages, so it says less.
-FIELD_BOOSTS = {"text": 1.0, "heading_path": 1.5, "title": 0.6}
+ROLE_BOOSTS = {"text": 1.0, "heading_path": 1.5, "title": 0.6}
+FIELD_BOOSTS = {FIELDS[lang][role]: boost for lang in LANGUAGES
+                for role, boost in ROLE_BOOSTS.items()}
 
 
-def text_analyzer() -> Analyzer:
-    # English stemming and stop words; Welsh analysis comes with its own analyzer later.
+def english_analyzer() -> Analyzer:
     return StemmingAnalyzer()
 
 
+def welsh_analyzer() -> Analyzer:
+    # No English stemming or stop words for Welsh text.
+    return RegexTokenizer() | LowercaseFilter()
+
+
+def analyzers() -> dict[str, Analyzer]:
+    return {"en": english_analyzer(), "cy": welsh_analyzer()}
+
+
 def build_schema() -> Schema:
-    analyzer = text_analyzer()
+    by_lang = analyzers()
+    fields = {
+        name: TEXT(analyzer=by_lang[lang])
+        for lang in LANGUAGES
+        for name in FIELDS[lang].values()
+    }
     return Schema(
         passage_id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer, stored=True),
-        heading_path=TEXT(analyzer=analyzer),
-        # The path as a list, for display; the TEXT field above is for matching.
+        **fields,
+        # Display copies: the passage, its document title and its heading path as a list.
+        body=STORED(),
+        title_display=STORED(),
         headings=STORED(),
-        text=TEXT(analyzer=analyzer, stored=True),
         source=ID(stored=True),
         document_url=ID(stored=True),
         deep_link=STORED(),
@@ -36,3 +63,8 @@ def build_schema() -> Schema:
         position=STORED(),
         fetched_at=STORED(),
     )
+
+
+def language_of(lang: str) -> str:
+    """The analysis language for a document language ("en" for anything not Welsh)."""
+    return lang if lang in LANGUAGES else "en"

@@ -21,7 +21,7 @@ from whoosh.searching import Searcher
 
 from hubsearch.errors import HubsearchError
 from indexer import generations
-from indexer.schema import FIELD_BOOSTS
+from indexer.schema import FIELD_BOOSTS, FIELDS, language_of
 
 MAX_LIMIT = 50
 SNIPPET_WORDS = 45
@@ -157,13 +157,14 @@ class PassageSearcher:
 
     def _hit(self, hit: Any) -> Hit:
         stored = hit.fields()
-        text = stored.get("text", "")
-        snippet = hit.highlights("text", text=text, top=2)
+        text = stored.get("body", "")
+        field = FIELDS[language_of(stored.get("language", ""))]["text"]
+        snippet = hit.highlights(field, text=text, top=2)
         if not snippet:
             snippet = html.escape(_plain_snippet(text), quote=False)
         page = stored.get("page") or None
         return Hit(
-            title=stored.get("title", ""),
+            title=stored.get("title_display", ""),
             heading_path=list(stored.get("headings") or []),
             snippet_html=snippet,
             deep_link=stored.get("deep_link", ""),
