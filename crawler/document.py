@@ -28,7 +28,7 @@ class Section:
 @dataclass
 class ExtractedDocument:
     title: str
-    doc_type: str  # "html" or "pdf"
+    doc_type: str  # "html", "pdf", "docx" or "odt"
     language: str  # "en" or "cy"
     sections: list[Section] = field(default_factory=list)
     # Absolute URLs linked from the main content, in document order (HTML only).

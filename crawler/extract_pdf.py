@@ -29,6 +29,7 @@ _BULLET = re.compile(
     r"^([\u2022\u25cf\u25aa\u2023\u2043\u25e6*\-\u2013]\s|\(?\d{1,2}[.)]\s|\(?[a-z][.)]\s)"
 )
 _SPACE = re.compile(r"[ \t\f\v]+")
+_NO_TEXT = "no extractable text (scanned or empty PDF?)"
 _WORD_TITLE = re.compile(r"^microsoft (word|powerpoint) - ", re.IGNORECASE)
 
 
@@ -51,6 +52,9 @@ def extract_pdf(body: bytes, url: str, language_hint: str = "") -> ExtractedDocu
     raw, pdfium_error = _read_with_pdfium(body)
     if raw is None or not any(p.strip() for p in raw.pages):
         pages = _read_with_pdfminer(body)
+        if pages is None and raw is not None and raw.pages:
+            # pdfium read the pages and found no text; pdfminer finding no pages adds nothing.
+            raise ExtractionError(_NO_TEXT)
         if pages is None:
             reason = pdfium_error or "no pages"
             raise ExtractionError(f"not a readable PDF: {reason}")
@@ -58,7 +62,7 @@ def extract_pdf(body: bytes, url: str, language_hint: str = "") -> ExtractedDocu
     keep = {_key(h.title) for h in raw.outline}
     pages = _strip_running_lines([_clean_page(p) for p in raw.pages], keep)
     if not any(pages):
-        raise ExtractionError("no extractable text (scanned or empty PDF?)")
+        raise ExtractionError(_NO_TEXT)
 
     title = _usable_title(raw.title) or _first_line(pages) or _file_name(url) or url
     sections = _sections(pages, raw.outline, title)
@@ -153,6 +157,8 @@ def _read_with_pdfminer(body: bytes) -> list[str] | None:
         ]
     except (PDFPasswordIncorrect, PDFEncryptionError):
         raise ExtractionError("encrypted PDF") from None
+    except MemoryError:
+        raise  # a bomb, not a malformed file: the caller reports it against its memory limit
     except Exception:  # noqa: BLE001 - pdfminer raises many types on malformed files
         return None
     # pdfminer silently yields no pages for a truncated file: that is not a readable PDF.

@@ -106,6 +106,12 @@ SOURCE_SPEC: tuple[Option, ...] = (
         "Also fetch the documents this page's main content links to (one hop, any host).",
     ),
     Option("language", str, "", "Expected language of the page (en or cy); empty to detect."),
+    Option(
+        "audience",
+        list,
+        [],
+        "Audience tags for filtering, e.g. [\"health\", \"education\", \"police\"].",
+    ),
 )
 
 
@@ -115,6 +121,7 @@ class Source:
     url: str
     follow_links: bool = True
     language: str = ""
+    audience: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -338,6 +345,12 @@ def parse_settings(text: str, path: Path) -> Settings:
                 f"sources[{i}].language{_where(text, 'sources', 'language', i)}: "
                 f"expected 'en', 'cy' or empty, got {v['language']!r}"
             )
+        if not all(isinstance(tag, str) and tag.strip() for tag in v["audience"]):
+            raise ConfigError(
+                f"sources[{i}].audience{_where(text, 'sources', 'audience', i)}: "
+                "expected a list of words, e.g. [\"health\", \"police\"]"
+            )
+        v["audience"] = tuple(tag.strip().lower() for tag in v["audience"])
         seen.add(v["name"])
         sources.append(Source(**v))
 
@@ -388,5 +401,6 @@ def settings_from_json(text: str) -> Settings:
         server=ServerSettings(**data["server"]),
         schedule=ScheduleSettings(**data["schedule"]),
         index=IndexSettings(**data["index"]),
-        sources=tuple(Source(**s) for s in data["sources"]),
+        sources=tuple(Source(**{**s, "audience": tuple(s.get("audience", ()))})
+                      for s in data["sources"]),
     )

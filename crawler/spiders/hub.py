@@ -90,6 +90,7 @@ class HubSpider(scrapy.Spider):
                 extract_isolated, response.body, response.url, content_type,
                 language_hint=meta.get("language_hint", ""),
                 timeout=self.hub.crawl.parse_timeout,
+                memory_bytes=self.hub.crawl.parse_memory_mb * 1024 * 1024,
             ))
         except ExtractionError as exc:
             yield FailureItem(
