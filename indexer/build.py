@@ -72,7 +72,7 @@ def _documents(store: DocumentStore) -> dict[str, StoredDocument]:
     return docs
 
 
-def _add(writer: IndexWriter, key: str, stored: StoredDocument) -> int:
+def _add(writer: IndexWriter, key: str, stored: StoredDocument, audience: tuple[str, ...]) -> int:
     doc = stored.document
     assert doc is not None
     count = 0
@@ -89,6 +89,7 @@ def _add(writer: IndexWriter, key: str, stored: StoredDocument) -> int:
             title_display=doc.title,
             headings=list(passage.heading_path),
             source=stored.source,
+            audience=",".join(audience),
             document_url=key,
             deep_link=deep_link(key, passage),
             language=doc.language,
@@ -160,7 +161,8 @@ def build_index(settings: Settings, *, full: bool = False) -> BuildResult:
                 "the document store has no searchable documents; run `hubsearch crawl` first"
             )
         manifest = None if full or current is None else read_manifest(current)
-        result = _update(index_dir, current, manifest, docs)
+        audiences = {s.name: s.audience for s in settings.sources}
+        result = _update(index_dir, current, manifest, docs, audiences)
         result.seconds = time.monotonic() - started
         _write_status(settings, store, switched=result.mode != "unchanged",
                       generation=result.generation, mode=result.mode, reason=None)
@@ -172,6 +174,7 @@ def _update(
     current: Path | None,
     manifest: dict[str, Any] | None,
     docs: dict[str, StoredDocument],
+    audiences: dict[str, tuple[str, ...]],
 ) -> BuildResult:
     old = (manifest or {}).get("documents", {})
     added = sorted(k for k in docs if k not in old)
@@ -200,7 +203,7 @@ def _update(
             entries.pop(key, None)
         written = 0
         for key in todo:
-            count = _add(writer, key, docs[key])
+            count = _add(writer, key, docs[key], audiences.get(docs[key].source, ()))
             entries[key] = {"sha256": docs[key].sha256, "passages": count, "url": docs[key].url}
             written += count
         writer.commit()

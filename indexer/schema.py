@@ -9,8 +9,9 @@ the rest of the code base reaches it only through indexer/.
 
 from __future__ import annotations
 
+from whoosh import scoring
 from whoosh.analysis import Analyzer, LowercaseFilter, RegexTokenizer, StemmingAnalyzer
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 LANGUAGES = ("en", "cy")
 
@@ -54,15 +55,22 @@ def build_schema() -> Schema:
         body=STORED(),
         title_display=STORED(),
         headings=STORED(),
-        source=ID(stored=True),
-        document_url=ID(stored=True),
+        # sortable: these are the filters and facets.
+        source=ID(stored=True, sortable=True),
+        document_url=ID(stored=True, sortable=True),
         deep_link=STORED(),
-        language=ID(stored=True),
-        doc_type=ID(stored=True),
+        language=ID(stored=True, sortable=True),
+        doc_type=ID(stored=True, sortable=True),
+        audience=KEYWORD(stored=True, commas=True, lowercase=True),
         page=NUMERIC(stored=True),
         position=STORED(),
         fetched_at=STORED(),
     )
+
+
+def weighting() -> scoring.WeightingModel:
+    """The ranking function every searcher uses (BM25F with Whoosh's defaults for now)."""
+    return scoring.BM25F(B=0.75, K1=1.2)
 
 
 def language_of(lang: str) -> str:

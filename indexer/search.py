@@ -21,7 +21,7 @@ from whoosh.searching import Searcher
 
 from hubsearch.errors import HubsearchError
 from indexer import generations
-from indexer.schema import FIELD_BOOSTS, FIELDS, language_of
+from indexer.schema import FIELD_BOOSTS, FIELDS, language_of, weighting
 
 MAX_LIMIT = 50
 SNIPPET_WORDS = 45
@@ -116,7 +116,7 @@ class PassageSearcher:
         if getattr(local, "generation", None) != current:
             old = getattr(local, "searcher", None)
             ix = index.open_dir(str(current))
-            local.searcher = ix.searcher()
+            local.searcher = ix.searcher(weighting=weighting())
             local.parsers = {
                 group: qparser.MultifieldParser(
                     list(FIELD_BOOSTS), ix.schema, fieldboosts=FIELD_BOOSTS, group=group
