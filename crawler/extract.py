@@ -265,7 +265,10 @@ def _forkserver_preload() -> list[str]:
     main = sys.modules.get("__main__")
     name = getattr(getattr(main, "__spec__", None), "name", None) or ""
     if name and not name.endswith("__main__"):
-        return [*_PRELOAD, name]  # run with -m: children import it by name
+        # Run with -m: each child runs that module again by name, and runpy warns when it is
+        # already imported, so preload its heavy imports rather than the module itself.
+        heavy = [m for m in ("scrapy.crawler",) if m in sys.modules]
+        return [*_PRELOAD, *heavy]
     return ["__main__", *_PRELOAD]  # a script: the server imports it once, by path
 
 

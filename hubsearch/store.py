@@ -236,7 +236,8 @@ class DocumentStore:
         gone_after: int = 2,
         is_source: bool = False,
     ) -> str:
-        """Record a failed fetch and return the document's state: "stale", "gone" or "failed".
+        """Record a failed fetch and return its outcome: "stale", "gone" (newly), "failed", or
+        "still gone" for a URL that was already gone.
 
         A 410 drops the document at once and a 404 after `gone_after` crawls in a row; any
         other failure (5xx, timeout, DNS, unreadable body) keeps the last good copy
@@ -271,6 +272,8 @@ class DocumentStore:
                     reason, state, failures, int(is_source), run_id,
                 ),
             )
+            if state == "gone" and row and row["state"] == "gone":
+                return "still gone"
             if state == "gone":
                 self.db.execute(
                     "UPDATE documents SET document = NULL, sha256 = NULL, changed_at = ?"

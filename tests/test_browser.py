@@ -1,0 +1,107 @@
+"""The staff search page in a real browser: Debian's Chromium driven by Playwright, with an
+axe-core accessibility check. `make test` installs both (see the Makefile's `browser`)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or not AXE.exists(),
+    reason="needs Debian's chromium and node_modules/axe-core: `make test` installs both",
+)
+
+# The closed network here refuses Chromium's background connections; these flags stop them.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    # bypass_csp lets the test inject axe-core; the served page keeps its strict CSP.
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def search(page, base: str, words: str) -> None:
+    page.goto(base + "/")
+    page.get_by_label("Search the guidance").fill(words)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results-heading")
+
+
+def axe_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_search_shows_the_nrm_passage_first_and_a_screenshot_is_saved(page, live_server,
+                                                                       tmp_path):
+    search(page, live_server.url, "national referral mechanism")
+    first = page.locator("ol.results > li").first
+    assert "The National Referral Mechanism" in first.locator("h3").inner_text()
+    assert "page 3" in first.inner_text()
+    assert first.locator("mark").count() > 0
+    assert first.locator("h3 a").get_attribute("href").endswith("#page=3")
+    shot = tmp_path / "results.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+def test_search_works_from_the_keyboard_alone(page, live_server):
+    page.goto(live_server.url + "/")
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("duty to notify")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("ol.results")
+    assert "duty to notify" in page.locator("ol.results > li h3").first.inner_text().lower()
+
+
+def test_paging_moves_to_the_next_results(page, live_server):
+    search(page, live_server.url, "safeguarding")
+    first_page = page.locator("ol.results > li h3").all_inner_texts()
+    page.get_by_role("link", name="Next").click()
+    page.wait_for_selector("ol.results")
+    assert page.locator("ol.results").get_attribute("start") == "11"
+    assert page.locator("ol.results > li h3").all_inner_texts() != first_page
+
+
+def test_following_a_result_opens_the_exact_section(page, live_server):
+    search(page, live_server.url, "duty to notify")
+    link = page.locator("ol.results > li h3 a").first
+    href = link.get_attribute("href")
+    link.click()
+    page.wait_for_load_state()
+    assert page.url == href
+    anchor = href.split("#", 1)[1]
+    assert page.locator(f"[id='{anchor}']").is_visible()
+
+
+def test_search_and_results_pages_have_no_serious_accessibility_violations(page, live_server):
+    page.goto(live_server.url + "/")
+    assert axe_violations(page) == []
+    search(page, live_server.url, "national referral mechanism")
+    assert axe_violations(page) == []
