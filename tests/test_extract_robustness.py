@@ -7,6 +7,7 @@ truncated file, the slow parse and the crashing parser are built here.
 from __future__ import annotations
 
 import gzip
+import multiprocessing
 import os
 import signal
 import struct
@@ -30,8 +31,11 @@ needs_data = pytest.mark.skipif(
     not PDFS.is_dir() or not HTML.is_dir(),
     reason=f"real test files not found under {DATA} (pdfs/, article-extraction-benchmark/html/)",
 )
+# A patched parser reaches only a forked child, so these tests ask for fork explicitly
+# (the default depends on how many threads the test process happens to have).
 fork_only = pytest.mark.skipif(
-    default_start_method() != "fork", reason="the patched parser only reaches a forked child"
+    "fork" not in multiprocessing.get_all_start_methods(),
+    reason="the patched parser only reaches a forked child; this platform cannot fork",
 )
 MB = 1024 * 1024
 
@@ -171,14 +175,17 @@ def _allocate(*args, **kwargs):
 @fork_only
 def test_a_crashing_parser_is_reported_with_its_signal(monkeypatch):
     monkeypatch.setattr(extract, "extract_document", _segfault)
-    result = _outcome(b"<html></html>", "https://x.example/", timeout=20)
+    result = _outcome(b"<html></html>", "https://x.example/", timeout=20, start_method="fork")
     assert result == f"parser crashed (signal {int(signal.SIGSEGV)})"
 
 
 @fork_only
 def test_python_memory_exhaustion_names_the_limit(monkeypatch):
     monkeypatch.setattr(extract, "extract_document", _allocate)
-    result = _outcome(b"<html></html>", "https://x.example/", memory_bytes=64 * MB, timeout=20)
+    result = _outcome(
+        b"<html></html>", "https://x.example/", memory_bytes=64 * MB, timeout=20,
+        start_method="fork",
+    )
     assert result == "parse ran out of memory (limit 64 MB)"
 
 
