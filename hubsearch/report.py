@@ -36,7 +36,7 @@ def _document_row(doc: StoredDocument) -> dict[str, Any]:
 
 
 def build_report(settings: Settings, store: DocumentStore) -> dict[str, Any]:
-    documents = [_document_row(d) for d in store.all()]
+    documents = [{**_document_row(d), "history": store.history(d.url, 5)} for d in store.all()]
     by_url = {d["url"]: d for d in documents}
     sources = []
     for source in settings.sources:

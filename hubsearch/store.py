@@ -41,6 +41,16 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_type        TEXT,
     document        TEXT                -- JSON of the ExtractedDocument of the last good fetch
 );
+CREATE TABLE IF NOT EXISTS fetches (     -- every attempt, for a document's fetch history
+    url         TEXT NOT NULL,
+    run_id      INTEGER,
+    at          TEXT NOT NULL,
+    status      INTEGER,
+    outcome     TEXT NOT NULL,             -- new | changed | unchanged | not modified | stale | ...
+    error       TEXT,
+    bytes       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS fetches_by_url ON fetches (url, at);
 CREATE TABLE IF NOT EXISTS crawl_runs (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at  TEXT NOT NULL,
@@ -195,7 +205,16 @@ class DocumentStore:
                     int(fetch.is_source), run_id,
                 ),
             )
+            self._log(fetch.url, run_id, now, fetch.status, outcome, None, fetch.bytes)
         return outcome
+
+    def _log(self, url: str, run_id: int | None, at: str, status: int | None, outcome: str,
+             error: str | None, size: int = 0) -> None:
+        self.db.execute(
+            "INSERT INTO fetches (url, run_id, at, status, outcome, error, bytes)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (url, run_id, at, status, outcome, error, size),
+        )
 
     def record_not_modified(
         self,
@@ -221,6 +240,8 @@ class DocumentStore:
                 """,
                 (now, now, run_id, final_url or url, json.dumps(redirects or []), url),
             )
+            if cur.rowcount == 1:
+                self._log(url, run_id, now, 304, "not modified", None)
         return cur.rowcount == 1
 
     def record_failure(
@@ -272,8 +293,10 @@ class DocumentStore:
                     reason, state, failures, int(is_source), run_id,
                 ),
             )
-            if state == "gone" and row and row["state"] == "gone":
-                return "still gone"
+            outcome = "still gone" if state == "gone" and row and row["state"] == "gone" else state
+            self._log(url, run_id, utc_now(), status, outcome, reason)
+            if outcome == "still gone":
+                return outcome
             if state == "gone":
                 self.db.execute(
                     "UPDATE documents SET document = NULL, sha256 = NULL, changed_at = ?"
@@ -356,6 +379,15 @@ class DocumentStore:
             " AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
         )
         return {r["url"]: (r["etag"], r["last_modified"]) for r in rows}
+
+    def history(self, url: str, limit: int = 10) -> list[dict]:
+        """The latest fetch attempts of a URL, newest first."""
+        rows = self.db.execute(
+            "SELECT run_id, at, status, outcome, error, bytes FROM fetches WHERE url = ?"
+            " ORDER BY at DESC, rowid DESC LIMIT ?",
+            (url, limit),
+        )
+        return [dict(r) for r in rows]
 
     def _stored(self, row: sqlite3.Row) -> StoredDocument:
         doc = ExtractedDocument.from_dict(json.loads(row["document"])) if row["document"] else None
