@@ -8,9 +8,11 @@ can name the people they are worried about.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,11 +23,20 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from hubsearch import i18n
+from hubsearch.access_log import AccessLog
+from hubsearch.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from hubsearch.metrics import Metrics
+from hubsearch.openapi import MAX_QUERY_CHARS, openapi_document
+from hubsearch.report import attention
 from hubsearch.settings import Settings
-from indexer.build import read_status
-from indexer.search import MAX_LIMIT, IndexNotReady, PassageSearcher
+from indexer.build import read_manifest, read_status
+from indexer.schema import LANGUAGES
+from indexer.search import FACETS, MAX_LIMIT, IndexNotReady, PassageSearcher
 
 HERE = Path(__file__).resolve().parent / "hubsearch"
+OPENAPI = openapi_document()
+DOCUMENT_URL = re.compile(r"https?://[^\s/]+")
 logger = logging.getLogger("hubsearch.server")
 
 SECURITY_HEADERS = {
@@ -60,6 +71,37 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class _PageUrls:
+    """Query strings for the page's links, each keeping the query, filters and interface."""
+
+    def __init__(self, query: str, lang: str, page: Any, ui: str = i18n.DEFAULT_UI) -> None:
+        self.base: list[tuple[str, str]] = [("q", query)]
+        if lang:
+            self.base.append(("lang", lang))
+        if ui != i18n.DEFAULT_UI:
+            self.base.append(("ui", ui))
+        self.filters: list[tuple[str, str]] = []
+        self.document = getattr(page, "document", None)
+        for name, values in (getattr(page, "filters", None) or {}).items():
+            self.filters += [(name, v) for v in values]
+
+    def _qs(self, pairs: list[tuple[str, str]]) -> str:
+        return "?" + urlencode(pairs)
+
+    def offset(self, offset: int) -> str:
+        extra = [("document", self.document)] if self.document else []
+        return self._qs(self.base + self.filters + extra + [("offset", str(offset))])
+
+    def query(self, text: str) -> str:
+        return self._qs([("q", text)] + self.base[1:] + self.filters)
+
+    def document_of(self, url: str) -> str:
+        return self._qs(self.base + [("document", url)])
+
+    def all_documents(self) -> str:
+        return self._qs(self.base + self.filters)
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
 
@@ -77,19 +119,64 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_FILTER_VALUES = 20
+
+
+def _filter_params(request: Request) -> dict[str, list[str]]:
+    """source=, doc_type=, language=, audience= (each repeatable; empty values ignored).
+
+    A value nothing has is not an error (it just matches nothing); a value no index could
+    hold (too long, control characters) or too many of them is a 400 naming the parameter.
+    """
+    filters: dict[str, list[str]] = {}
+    for name in FACETS:
+        values = [v for v in request.query_params.getlist(name) if v.strip()]
+        if len(values) > MAX_FILTER_VALUES:
+            raise HTTPException(400, f"{name}: at most {MAX_FILTER_VALUES} values")
+        for value in values:
+            if len(value) > 200 or _CONTROL.search(value):
+                raise HTTPException(400, f"{name} must be a name of at most 200 characters")
+        if values:
+            filters[name] = values
+    return filters
+
+
+def _choice_param(request: Request, name: str, choices: tuple[str, ...]) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in choices:
+        raise HTTPException(400, f"{name} must be one of {', '.join(choices)}, or left out")
+    return raw
+
+
 def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> Starlette:
-    searcher = searcher or PassageSearcher(settings.storage.index_dir)
+    searcher = searcher or PassageSearcher(
+        settings.storage.index_dir, synonyms_path=settings.search.synonyms_path
+    )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    metrics = Metrics(searcher.built_at)
 
     def run_query(request: Request) -> tuple[str, Any]:
         query = (request.query_params.get("q") or "").strip()
         limit = _int_param(request, "limit", 10, 1, MAX_LIMIT)
         offset = _int_param(request, "offset", 0, 0, 10_000)
+        lang = _choice_param(request, "lang", LANGUAGES)
+        filters = _filter_params(request)
+        document = request.query_params.get("document") or None
+        # The same rule /openapi.json states: an http(s) URL's start; the rest is looked up.
+        if document is not None and (len(document) > 2000 or not DOCUMENT_URL.match(document)):
+            raise HTTPException(400, "document must be the http(s) URL of a document")
         if not query:
             return query, None
-        if len(query) > 500:
-            raise HTTPException(400, "q is too long (500 characters at most)")
-        return query, searcher.search(query, limit=limit, offset=offset)
+        if len(query) > MAX_QUERY_CHARS:
+            raise HTTPException(400, f"q is too long ({MAX_QUERY_CHARS} characters at most)")
+        page = searcher.search(query, limit=limit, offset=offset, lang=lang, filters=filters,
+                               document=document)
+        if not page.total_passages:
+            metrics.zero_results.inc()  # a count only: the words themselves are never kept
+        return query, page
 
     def api_search(request: Request) -> Response:
         query, page = run_query(request)
@@ -99,16 +186,48 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
 
     def search_page(request: Request) -> Response:
         error = None
+        status_code = 200
         try:
             query, page = run_query(request)
         except IndexNotReady:
             query, page, error = request.query_params.get("q", ""), None, "not_ready"
+            status_code = 503
+        except HTTPException as exc:
+            # The page shows a bad parameter as a message, not as a JSON error.
+            query, page, error = request.query_params.get("q", ""), None, exc.detail
+            status_code = exc.status_code
+        lang = request.query_params.get("lang") or ""
+        lang = lang if lang in LANGUAGES else ""
+        t = i18n.translator(request.query_params.get("ui"))
         return templates.TemplateResponse(
             request,
             "search.html",
-            {"query": query, "page": page, "error": error},
-            status_code=503 if error else 200,
+            {"query": query, "page": page, "error": error, "lang": lang, "t": t,
+             "urls": _PageUrls(query, lang, page, t.ui), **_page_links(request, t)},
+            status_code=status_code,
         )
+
+    def _page_links(request: Request, t: i18n.Translator) -> dict[str, str]:
+        # The header's language switch keeps every parameter; the rest keep only `ui`.
+        here = request.query_params.multi_items()
+        return {
+            "switch_url": i18n.with_ui(request.url.path, here, t.other),
+            "home_url": i18n.with_ui("/", [], t.ui),
+            "status_url": i18n.with_ui("/status", [], t.ui),
+        }
+
+    def status_page(request: Request) -> Response:
+        """The maintainers' view of /api/status: freshness, and sources needing attention."""
+        t = i18n.translator(request.query_params.get("ui"))
+        data = read_status(settings.storage.index_dir)
+        context: dict[str, Any] = {"t": t, "status": data, **_page_links(request, t)}
+        if data is None:
+            return templates.TemplateResponse(request, "status.html", context, status_code=503)
+        serving = searcher.generation()
+        manifest = read_manifest(settings.storage.index_dir / serving) if serving else None
+        context.update(serving=serving, built_at=(manifest or {}).get("built_at"),
+                       attention=attention(data))
+        return templates.TemplateResponse(request, "status.html", context)
 
     def status(request: Request) -> Response:
         # Written by the indexer beside the index: the server never reads the store.
@@ -116,6 +235,24 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
         if data is None:
             return _error(503, "no status yet: run `hubsearch crawl` then `hubsearch index`")
         return JSONResponse({**data, "serving": searcher.generation()})
+
+    def document(request: Request) -> Response:
+        doc_id = request.path_params["doc_id"]
+        found = searcher.document(doc_id) if len(doc_id) <= 64 else None
+        if found is None:
+            return _error(404, "no document with that id in the current index")
+        # Health and fetch history come from the status the indexer saved beside the index.
+        rows = (read_status(settings.storage.index_dir) or {}).get("documents", [])
+        row = next((r for r in rows if r.get("url") == found["requested_url"]), None)
+        health = {k: v for k, v in (row or {}).items() if k != "history"} or None
+        return JSONResponse({**found, "health": health,
+                             "history": (row or {}).get("history", [])})
+
+    def openapi(request: Request) -> Response:
+        return JSONResponse(OPENAPI)
+
+    def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     def healthz(request: Request) -> Response:
         generation = searcher.generation()
@@ -137,12 +274,18 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
     return Starlette(
         routes=[
             Route("/", search_page),
+            Route("/status", status_page),
             Route("/api/search", api_search),
             Route("/api/status", status),
+            Route("/api/documents/{doc_id}", document),
+            Route("/openapi.json", openapi),
+            Route("/metrics", metrics_endpoint),
             Route("/healthz", healthz),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[
+            Middleware(AccessLog), Middleware(SecurityHeaders), Middleware(metrics.middleware)
+        ],
         exception_handlers={
             HTTPException: http_error,
             IndexNotReady: not_ready,

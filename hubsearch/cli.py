@@ -81,7 +81,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     from indexer.search import PassageSearcher
 
     settings = _settings(args)
-    page = PassageSearcher(settings.storage.index_dir).search(args.query, limit=args.limit)
+    searcher = PassageSearcher(
+        settings.storage.index_dir, synonyms_path=settings.search.synonyms_path
+    )
+    page = searcher.search(args.query, limit=args.limit, lang=args.lang)
     if args.json:
         print(json.dumps(page.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -173,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("search", cmd_search, "Search the current index from the command line.")
     p.add_argument("query", help="words to search for")
     p.add_argument("--limit", type=int, default=5, help="results to show (default: 5)")
+    p.add_argument("--lang", choices=["en", "cy"], help="language of the query (default: detect)")
     p.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
     p = add("extract", cmd_extract, "Print the extracted structure of a file or URL as JSON.")
     p.add_argument("target", metavar="PATH_OR_URL", help="a local file or an http(s) URL")

@@ -76,6 +76,14 @@ SPEC: dict[str, tuple[Option, ...]] = {
             "If more than this share of a crawl's documents failed, keep the previous index.",
         ),
     ),
+    "search": (
+        Option(
+            "synonyms_path",
+            str,
+            "synonyms.toml",
+            "Synonyms and acronyms file (relative to config); empty for none. Re-read on change.",
+        ),
+    ),
     "storage": (
         Option("store_path", str, "data/hub.sqlite", "SQLite document store (relative to config)."),
         Option("index_dir", str, "data/index", "Index generations directory (relative to config)."),
@@ -147,6 +155,12 @@ class IndexSettings:
 
 
 @dataclass(frozen=True)
+class SearchSettings:
+    # None: search without synonyms.
+    synonyms_path: Path | None = None
+
+
+@dataclass(frozen=True)
 class StorageSettings:
     store_path: Path
     index_dir: Path
@@ -173,6 +187,7 @@ class Settings:
     server: ServerSettings
     schedule: ScheduleSettings
     index: IndexSettings = IndexSettings(max_failed_share=0.3)
+    search: SearchSettings = SearchSettings()
     sources: tuple[Source, ...] = field(default_factory=tuple)
 
 
@@ -365,6 +380,10 @@ def parse_settings(text: str, path: Path) -> Settings:
         server=ServerSettings(**values["server"]),
         schedule=ScheduleSettings(**values["schedule"]),
         index=IndexSettings(**values["index"]),
+        search=SearchSettings(
+            synonyms_path=base / values["search"]["synonyms_path"]
+            if values["search"]["synonyms_path"].strip() else None,
+        ),
         sources=tuple(sources),
     )
 
@@ -401,6 +420,9 @@ def settings_from_json(text: str) -> Settings:
         server=ServerSettings(**data["server"]),
         schedule=ScheduleSettings(**data["schedule"]),
         index=IndexSettings(**data["index"]),
+        search=SearchSettings(
+            synonyms_path=Path(p) if (p := data.get("search", {}).get("synonyms_path")) else None
+        ),
         sources=tuple(Source(**{**s, "audience": tuple(s.get("audience", ()))})
                       for s in data["sources"]),
     )

@@ -1,8 +1,16 @@
-"""Search the current index generation: parse, rank (BM25F), highlight, page.
+"""Search the current index generation: build the query, rank (BM25F), filter, facet,
+collapse, highlight, page.
 
 One `PassageSearcher` serves many threads: each thread keeps its own Whoosh searcher (they
 are not thread-safe) and reopens it when `current` points at a new generation, so a new
 index is picked up without a restart and a running query never sees a half-built one.
+What is derived from a generation (each passage's filter values, the spelling vocabulary)
+is computed once per generation and shared by all threads.
+
+Queries are built here, not by Whoosh's parser (see indexer/query.py): each word is matched
+in the fields of both languages, with each language's own analysis, so one query finds
+English and Welsh passages; synonyms (indexer/synonyms.py) and spelling corrections
+(indexer/spelling.py) are added as alternatives of the words they replace.
 """
 
 from __future__ import annotations
@@ -10,21 +18,43 @@ from __future__ import annotations
 import html
 import re
 import threading
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import index, qparser
+from whoosh import index
+from whoosh.fields import Schema
 from whoosh.highlight import ContextFragmenter, Formatter, get_text
-from whoosh.query import NullQuery
-from whoosh.searching import Searcher
+from whoosh.query import And, AndNot, Or, Phrase, Query, Term
+from whoosh.searching import Hit as WhooshHit
+from whoosh.searching import Results, Searcher
 
+from crawler.language import detect_language
 from hubsearch.errors import HubsearchError
 from indexer import generations
-from indexer.schema import FIELD_BOOSTS, FIELDS, language_of, weighting
+from indexer.documents import DocumentIndex, document_id
+from indexer.query import UserQuery, parse_user_query
+from indexer.schema import FIELD_BOOSTS, FIELDS, LANGUAGES, language_of, weighting
+from indexer.spelling import Vocabulary
+from indexer.synonyms import Synonyms, SynonymsFile
 
 MAX_LIMIT = 50
 SNIPPET_WORDS = 45
+# Passages of one document shown in a collapsed result list; the rest are counted.
+PER_DOCUMENT = 2
+# Passages in the language the query is not in still match, ranked a little lower.
+OTHER_LANGUAGE_BOOST = 0.6
+# The filters, each also counted as a facet, in the order the page shows them.
+FACETS = ("source", "doc_type", "language", "audience")
+ANALYSIS_CACHE_SIZE = 50_000
+DEFAULT_SYNONYMS = Path(__file__).resolve().parent.parent / "synonyms.toml"
+
+
+class _Or(Or):
+    # Whoosh preloads an Or of 3+ clauses into a fresh 2048-slot array on indexes under 5000
+    # passages (0.1 ms each, hundreds per query here); the union tree is faster at any size.
+    matcher_type = Or.DEFAULT_MATCHER
 
 
 class IndexNotReady(HubsearchError):
@@ -44,11 +74,20 @@ class Hit:
     page: int | None
     score: float
     fetched_at: str
+    # Further matching passages of this document left out of a collapsed list, and the
+    # query parameters that list them all (None when there are none).
+    # Short stable id of the document: GET /api/documents/{document_id}.
+    document_id: str = ""
+    more_in_document: int = 0
+    more_in_document_params: dict[str, str] | None = None
     snippet_text: str = field(repr=False, default="")
+    # The page puts "N more in this document" under the last hit of a document.
+    last_of_document: bool = field(repr=False, default=True)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("snippet_text")
+        data.pop("last_of_document")
         return data
 
 
@@ -61,6 +100,16 @@ class ResultPage:
     results: list[Hit]
     # "all" when every word matched, "any" when we fell back to any word.
     matched: str = "all"
+    # The language the query was read as ("en" or "cy"), chosen or detected.
+    language: str = "en"
+    # The query with misspelt words replaced by the nearest indexed words, if any.
+    suggestion: str | None = None
+    # value -> count of matching passages, per filter, ignoring that filter's own choice.
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    document: str | None = None
+    # Matching passages before collapsing (`total` counts the collapsed list being paged).
+    total_passages: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +118,12 @@ class ResultPage:
             "limit": self.limit,
             "offset": self.offset,
             "matched": self.matched,
+            "language": self.language,
+            "suggestion": self.suggestion,
+            "total_passages": self.total_passages,
+            "filters": self.filters,
+            "document": self.document,
+            "facets": self.facets,
             "results": [h.to_dict() for h in self.results],
         }
 
@@ -95,18 +150,207 @@ class MarkFormatter(Formatter):
         return f"<mark>{html.escape(get_text(text, token, replace), quote=True)}</mark>"
 
 
+class Generation:
+    """What is derived once from one index generation: filter values per passage, words."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        reader = searcher.reader()
+        size = reader.doc_count_all()
+        self.values: dict[str, list[tuple[str, ...]]] = {f: [()] * size for f in FACETS}
+        self.document_url: list[str] = [""] * size
+        texts: list[str] = []
+        for docnum, stored in reader.iter_docs():
+            for name in ("source", "doc_type", "language"):
+                self.values[name][docnum] = (stored.get(name) or "",)
+            tags = (stored.get("audience") or "").lower().split(",")
+            self.values["audience"][docnum] = tuple(t.strip() for t in tags if t.strip())
+            self.document_url[docnum] = stored.get("document_url", "")
+            texts.append(stored.get("body", ""))
+            texts.append(" ".join(stored.get("headings") or []))
+        self.vocabulary = Vocabulary.from_texts(texts)
+        # (field, text) -> analysed terms and phrase slop, for query words (see _Builder).
+        self.analysis: dict[tuple[str, str], tuple[list[str], int]] = {}
+        # id -> document, built on the first /api/documents request of this generation.
+        self.documents: DocumentIndex | None = None
+
+
+@dataclass
+class _Unit:
+    """One required part of a query: a word, a run of words with synonyms, or a phrase."""
+
+    words: tuple[str, ...]
+    phrase: bool = False
+    alternatives: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
+
+
+class _Builder:
+    """Turns a UserQuery into a Whoosh query over both languages' fields."""
+
+    def __init__(self, schema: Schema, searcher: Searcher,
+                 cache: dict[tuple[str, str], tuple[list[str], int]]) -> None:
+        self.schema = schema
+        self.searcher = searcher
+        # Shared by the queries on one generation: the same words come back all day.
+        if len(cache) > ANALYSIS_CACHE_SIZE:
+            cache.clear()
+        self._tokens = cache
+
+    def analysed(self, fieldname: str, text: str) -> tuple[list[str], int]:
+        """The field's terms for `text`, and the phrase slop that keeps them in order.
+
+        A stop word dropped inside a phrase may leave a gap in the positions the index
+        holds ("duty to notify" -> duti@0, notifi@2); the slop allows exactly that gap.
+        """
+        key = (fieldname, text)
+        if key not in self._tokens:
+            analyzer = self.schema[fieldname].analyzer
+            # Tokens are reused by Whoosh's analyzers: copy the values out at once.
+            pairs = [(t.text, t.pos) for t in analyzer(text, mode="query", positions=True)]
+            gaps = [b[1] - a[1] for a, b in zip(pairs, pairs[1:], strict=False)]
+            self._tokens[key] = ([t for t, _ in pairs], max([1, *gaps]))
+        return self._tokens[key]
+
+    def tokens(self, fieldname: str, text: str) -> list[str]:
+        return self.analysed(fieldname, text)[0]
+
+    def clause(self, lang: str, words: tuple[str, ...], boost: float = 1.0) -> Query | None:
+        """Words as a term (one token) or phrase (several), in each field of one language."""
+        text = " ".join(words)
+        parts: list[Query] = []
+        for name in FIELDS[lang].values():
+            tokens, slop = self.analysed(name, text)
+            weight = FIELD_BOOSTS.get(name, 1.0) * boost
+            if len(tokens) == 1:
+                parts.append(Term(name, tokens[0], boost=weight))
+            elif tokens:
+                parts.append(Phrase(name, tokens, slop=slop, boost=weight))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else _Or(parts)
+
+    def function_word(self, word: str) -> bool:
+        """A word some language's analysis drops (a stop word there) is never required."""
+        return any(not self.tokens(FIELDS[lang]["text"], word) for lang in LANGUAGES)
+
+    def known(self, word: str) -> bool:
+        """True if the word, as each language analyses it, is in some field of the index."""
+        for lang in LANGUAGES:
+            for name in FIELDS[lang].values():
+                tokens = self.tokens(name, word)
+                if tokens and all(self.searcher.doc_frequency(name, t) for t in tokens):
+                    return True
+        return False
+
+    def in_language(self, word: str, lang: str) -> bool:
+        name = FIELDS[lang]["text"]
+        tokens = self.tokens(name, word)
+        return bool(tokens) and all(self.searcher.doc_frequency(name, t) for t in tokens)
+
+    def unit_query(self, unit: _Unit, lang: str, mode: str, boost: float) -> Query | None:
+        options: list[Query] = []
+        if unit.phrase or len(unit.words) == 1:
+            main = self.clause(lang, unit.words, boost)
+            if main is not None:
+                options.append(main)
+        else:
+            # A run of words that has synonyms: the words themselves need not be adjacent.
+            words = [w for w in unit.words if not self.function_word(w)]
+            subs = [q for w in words if (q := self.clause(lang, (w,), boost)) is not None]
+            if subs and mode == "all":
+                options.append(And(subs) if len(subs) > 1 else subs[0])
+            else:
+                options.extend(subs)
+        for alt, weight in unit.alternatives:
+            q = self.clause(lang, alt, boost * weight)
+            if q is not None:
+                options.append(q)
+        if not options:
+            return None
+        return options[0] if len(options) == 1 else _Or(options)
+
+    def build(self, units: list[_Unit], excluded: list[list[str]], lang: str,
+              mode: str) -> Query | None:
+        per_language: list[Query] = []
+        for language in LANGUAGES:
+            boost = 1.0 if language == lang else OTHER_LANGUAGE_BOOST
+            parts = [q for u in units if (q := self.unit_query(u, language, mode, boost))]
+            if parts:
+                group = And(parts) if mode == "all" else _Or(parts)
+                per_language.append(group if len(parts) > 1 else parts[0])
+        if not per_language:
+            return None
+        query: Query = per_language[0] if len(per_language) == 1 else _Or(per_language)
+        left_out = [
+            q for words in excluded for language in LANGUAGES
+            if (q := self.clause(language, tuple(words))) is not None
+        ]
+        if left_out:
+            query = AndNot(query, _Or(left_out))
+        return query
+
+
+def _units(parsed: UserQuery, synonyms: Synonyms, corrections: dict[str, str],
+           builder: _Builder) -> list[_Unit]:
+    units: list[_Unit] = []
+    words = parsed.words
+    expansions = {e.start: e for e in synonyms.expansions(words)}
+    i = 0
+    while i < len(words):
+        expansion = expansions.get(i)
+        if expansion is not None:
+            alternatives = [(alt, synonyms.weight) for alt in _outermost(expansion.alternatives)]
+            units.append(_Unit(tuple(words[i : expansion.end]), alternatives=alternatives))
+            i = expansion.end
+            continue
+        word = words[i]
+        i += 1
+        if word in corrections:
+            # The typed word is in no passage: its correction is what will match.
+            units.append(_Unit((word,), alternatives=[((corrections[word],), 1.0)]))
+        elif not builder.function_word(word):
+            units.append(_Unit((word,)))
+    units += [_Unit(tuple(p), phrase=True) for p in parsed.phrases]
+    return units
+
+
+def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
+    n = len(shorter)
+    return any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
+
+
+def _outermost(alternatives: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    """Drop an alternative that contains another ("human trafficking" given "trafficking"):
+    every passage it matches, the shorter one matches too, and the sum would count twice."""
+    return [a for a in alternatives
+            if not any(b != a and _contains(a, b) for b in alternatives)]
+
+
+def _suggestion(query: str, corrections: dict[str, str]) -> str | None:
+    if not corrections:
+        return None
+    suggestion = query
+    for wrong, right in corrections.items():
+        pattern = r"(?<![^\W_])" + re.escape(wrong) + r"(?![^\W_])"
+        suggestion = re.sub(pattern, right, suggestion, flags=re.IGNORECASE)
+    return " ".join(suggestion.split())
+
+
 class PassageSearcher:
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, synonyms_path: Path | None = DEFAULT_SYNONYMS) -> None:
+        """Search `index_dir`'s current generation; `synonyms_path=None` for no synonyms."""
         self.index_dir = Path(index_dir)
         self._local = threading.local()
         self._formatter = MarkFormatter()
         self._fragmenter = ContextFragmenter(maxchars=320, surround=90)
+        self._synonyms = SynonymsFile(synonyms_path)
+        self._generations: dict[Path, Generation] = {}
+        self._generations_lock = threading.Lock()
 
     def generation(self) -> str | None:
         current = generations.current_generation(self.index_dir)
         return current.name if current else None
 
-    def _searcher(self) -> tuple[Searcher, Any]:
+    def _searcher(self) -> tuple[Searcher, Generation]:
         current = generations.current_generation(self.index_dir)
         if current is None:
             raise IndexNotReady(
@@ -115,45 +359,179 @@ class PassageSearcher:
         local = self._local
         if getattr(local, "generation", None) != current:
             old = getattr(local, "searcher", None)
-            ix = index.open_dir(str(current))
-            local.searcher = ix.searcher(weighting=weighting())
-            local.parsers = {
-                group: qparser.MultifieldParser(
-                    list(FIELD_BOOSTS), ix.schema, fieldboosts=FIELD_BOOSTS, group=group
-                )
-                for group in (qparser.AndGroup, qparser.OrGroup)
-            }
+            local.searcher = index.open_dir(str(current)).searcher(weighting=weighting())
             local.generation = current
             if old is not None:
                 old.close()
-        return local.searcher, local.parsers
+        return local.searcher, self._derived(current, local.searcher)
 
-    def search(self, query: str, *, limit: int = 10, offset: int = 0) -> ResultPage:
+    def _derived(self, current: Path, searcher: Searcher) -> Generation:
+        derived = self._generations.get(current)
+        if derived is None:
+            with self._generations_lock:
+                derived = self._generations.get(current)
+                if derived is None:
+                    derived = Generation(searcher)
+                    # Only the generation being served is worth keeping.
+                    self._generations = {current: derived}
+        return derived
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        """One document's metadata and passages, or None if the index has no such id."""
+        searcher, derived = self._searcher()
+        if derived.documents is None:
+            derived.documents = DocumentIndex(self._local.generation)
+        return derived.documents.get(searcher, doc_id)
+
+    def built_at(self) -> float | None:
+        """When the generation being served was switched in (its directory's mtime)."""
+        current = generations.current_generation(self.index_dir)
+        return current.stat().st_mtime if current else None
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        lang: str | None = None,
+        filters: dict[str, list[str]] | None = None,
+        document: str | None = None,
+        collapse: bool = True,
+    ) -> ResultPage:
+        """Rank passages for `query`.
+
+        `lang` is the query's language ("en" or "cy"; detected when None). `filters` maps
+        source, doc_type, language and audience to accepted values (any of them). `document`
+        keeps only that document's passages and turns collapsing off; `collapse=False` gives
+        the plain passage ranking (at most PER_DOCUMENT passages per document otherwise).
+        """
         limit = max(1, min(int(limit), MAX_LIMIT))
         offset = max(0, int(offset))
-        searcher, parsers = self._searcher()
-        matched = "all"
-        results = self._run(searcher, parsers[qparser.AndGroup], query, limit + offset)
-        if results is None or results.scored_length() == 0:
-            matched = "any"
-            results = self._run(searcher, parsers[qparser.OrGroup], query, limit + offset)
-        if results is None:
-            return ResultPage(query, 0, limit, offset, [], matched)
-        results.formatter = self._formatter
-        results.fragmenter = self._fragmenter
-        hits = [self._hit(h) for h in results[offset : offset + limit]]
-        return ResultPage(query, results.estimated_length(), limit, offset, hits, matched)
+        chosen = {name: sorted({v.strip().lower() if name == "audience" else v.strip()
+                                for v in values if v.strip()})
+                  for name, values in (filters or {}).items() if name in FACETS}
+        chosen = {name: values for name, values in chosen.items() if values}
+        searcher, derived = self._searcher()
+        builder = _Builder(searcher.schema, searcher, derived.analysis)
+        parsed = parse_user_query(query)
+        synonyms = self._synonyms.get()
+        language = lang if lang in LANGUAGES else self._detect(query, parsed, builder)
+        page = ResultPage(query, 0, limit, offset, [], "all", language,
+                          filters=chosen, document=document)
+        if parsed.empty:
+            return page
+
+        corrections: dict[str, str] = {}
+        for word in dict.fromkeys(parsed.words + [w for p in parsed.phrases for w in p]):
+            if synonyms.knows(word) or builder.known(word):
+                continue
+            correction = derived.vocabulary.correct(word)
+            if correction is not None:
+                corrections[word] = correction
+        page.suggestion = _suggestion(query, corrections)
+
+        units = _units(parsed, synonyms, corrections, builder)
+        results, matches = self._matches(searcher, derived, builder, units, parsed, language,
+                                         "all", document)
+        kept = [m for m in matches if self._passes(derived, m[1], chosen)]
+        if not kept and (len(units) > 1 or any(len(u.words) > 1 for u in units)):
+            page.matched = "any"
+            results, matches = self._matches(searcher, derived, builder, units, parsed,
+                                             language, "any", document)
+            kept = [m for m in matches if self._passes(derived, m[1], chosen)]
+        page.facets = self._facets(derived, matches, chosen)
+        page.total_passages = len(kept)
+        rows, more = self._collapse(derived, kept, collapse and document is None)
+        page.total = len(rows)
+        if results is not None:
+            page.results = self._hits(results, derived, rows[offset : offset + limit], more,
+                                      query, lang)
+        return page
 
     @staticmethod
-    def _run(searcher: Searcher, parser: qparser.QueryParser, query: str, top: int):
-        try:
-            parsed = parser.parse(query)
-        except Exception:
-            # Whoosh's parser is forgiving, but a query must never become a server error.
-            parsed = parser.parse(re.sub(r"[^\w\s]", " ", query))
-        if parsed is None or parsed is NullQuery:
-            return None
-        return searcher.search(parsed, limit=max(top, 1), terms=True)
+    def _detect(query: str, parsed: UserQuery, builder: _Builder) -> str:
+        if detect_language(query) == "cy":
+            return "cy"
+        # Short queries have no function words: count which language's passages use them.
+        words = [w for w in parsed.words + [w for p in parsed.phrases for w in p]
+                 if not builder.function_word(w)]
+        welsh = sum(builder.in_language(w, "cy") for w in words)
+        english = sum(builder.in_language(w, "en") for w in words)
+        return "cy" if welsh > english else "en"
+
+    def _matches(self, searcher: Searcher, derived: Generation, builder: _Builder,
+                 units: list[_Unit], parsed: UserQuery, language: str, mode: str,
+                 document: str | None) -> tuple[Results | None, list[tuple[float, int]]]:
+        """Whoosh's results and (score, docnum) of every matching passage, best first."""
+        query = builder.build(units, parsed.excluded, language, mode)
+        if query is None:
+            return None, []
+        # Every match is needed for the facet counts and collapsing, so no top-N cut.
+        results = searcher.search(query, limit=None)
+        matches = list(results.top_n)
+        if document is not None:
+            matches = [m for m in matches if derived.document_url[m[1]] == document]
+        return results, matches
+
+    @staticmethod
+    def _passes(derived: Generation, docnum: int, chosen: dict[str, list[str]],
+                skip: str | None = None) -> bool:
+        for name, values in chosen.items():
+            if name != skip and not any(v in values for v in derived.values[name][docnum]):
+                return False
+        return True
+
+    def _facets(self, derived: Generation, matches: list[tuple[float, int]],
+                chosen: dict[str, list[str]]) -> dict[str, dict[str, int]]:
+        facets: dict[str, dict[str, int]] = {}
+        for name in FACETS:
+            # Each facet counts with the other filters applied but not its own, so the
+            # page can offer the other values of a filter already in use.
+            counts: Counter[str] = Counter()
+            for _, docnum in matches:
+                if self._passes(derived, docnum, chosen, skip=name):
+                    counts.update(v for v in derived.values[name][docnum] if v)
+            for value in chosen.get(name, ()):
+                counts.setdefault(value, 0)
+            facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        return facets
+
+    @staticmethod
+    def _collapse(derived: Generation, kept: list[tuple[float, int]],
+                  collapse: bool) -> tuple[list[tuple[float, int]], dict[str, int]]:
+        if not collapse:
+            return kept, {}
+        per_document = Counter(derived.document_url[d] for _, d in kept)
+        shown: Counter[str] = Counter()
+        rows = []
+        for score, docnum in kept:
+            url = derived.document_url[docnum]
+            if shown[url] < PER_DOCUMENT:
+                shown[url] += 1
+                rows.append((score, docnum))
+        more = {url: per_document[url] - shown[url] for url in shown}
+        return rows, more
+
+    def _hits(self, results: Results, derived: Generation, rows: list[tuple[float, int]],
+              more: dict[str, int], query: str, lang: str | None) -> list[Hit]:
+        # Whoosh's highlighter reads the query's terms from the results object.
+        results.formatter = self._formatter
+        results.fragmenter = self._fragmenter
+        hits = []
+        for pos, (score, docnum) in enumerate(rows):
+            hit = self._hit(WhooshHit(results, docnum, pos, score))
+            hit.more_in_document = more.get(hit.document_url, 0)
+            if hit.more_in_document:
+                params = {"q": query, "document": hit.document_url}
+                if lang:
+                    params["lang"] = lang
+                hit.more_in_document_params = params
+            hits.append(hit)
+        urls = [derived.document_url[d] for _, d in rows]
+        for i, hit in enumerate(hits):
+            hit.last_of_document = urls[i] not in urls[i + 1 :]
+        return hits
 
     def _hit(self, hit: Any) -> Hit:
         stored = hit.fields()
@@ -169,6 +547,7 @@ class PassageSearcher:
             snippet_html=snippet,
             deep_link=stored.get("deep_link", ""),
             document_url=stored.get("document_url", ""),
+            document_id=document_id(stored.get("document_url", "")),
             source=stored.get("source", ""),
             doc_type=stored.get("doc_type", ""),
             language=stored.get("language", ""),

@@ -3,6 +3,7 @@ axe-core accessibility check. `make test` installs both (see the Makefile's `bro
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -71,7 +72,9 @@ def test_search_shows_the_nrm_passage_first_and_a_screenshot_is_saved(page, live
 
 def test_search_works_from_the_keyboard_alone(page, live_server):
     page.goto(live_server.url + "/")
-    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")  # skip the header's links
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "q"
     page.keyboard.type("duty to notify")
@@ -105,3 +108,53 @@ def test_search_and_results_pages_have_no_serious_accessibility_violations(page,
     assert axe_violations(page) == []
     search(page, live_server.url, "national referral mechanism")
     assert axe_violations(page) == []
+
+
+def test_filtering_by_document_type_keeps_only_pdfs(page, live_server):
+    search(page, live_server.url, "safeguarding")
+    types = page.locator("ol.results .meta").all_inner_texts()
+    assert any(not t.startswith("PDF") for t in types), "the unfiltered list mixes types"
+    page.get_by_role("group", name="Document type").get_by_label(re.compile(r"^PDF")).check()
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_selector("ol.results")
+    assert "doc_type=pdf" in page.url
+    types = page.locator("ol.results .meta").all_inner_texts()
+    assert types and all(t.startswith("PDF ·") for t in types)
+    assert page.get_by_role("group", name="Document type").get_by_label(
+        re.compile(r"^PDF")).is_checked()
+
+
+def test_the_welsh_interface_searches_pages_and_switches_back(page, live_server):
+    page.goto(live_server.url + "/?ui=cy")
+    assert page.locator("html").get_attribute("lang") == "cy"
+    page.get_by_label("Chwilio'r canllawiau").fill("caethwasiaeth fodern")
+    page.get_by_role("button", name="Chwilio", exact=True).click()
+    page.wait_for_selector("ol.results")
+    assert page.locator("#results-heading").inner_text().startswith("Canfuwyd")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Nesaf").click()
+    page.wait_for_selector("ol.results")
+    assert "ui=cy" in page.url and page.locator("ol.results").get_attribute("start") == "11"
+    page.get_by_role("link", name="English").click()
+    page.wait_for_selector("ol.results")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_label("Search the guidance").input_value() == "caethwasiaeth fodern"
+    assert page.locator("ol.results").get_attribute("start") == "11"
+
+
+def test_status_page_shows_what_needs_attention_without_accessibility_violations(page,
+                                                                                 live_server):
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name=re.compile("Index and source status")).click()
+    page.wait_for_selector("#attention-heading")
+    # The demo hub links one missing PDF and one permanently moved one.
+    rows = page.locator("table.attention tbody tr").all_inner_texts()
+    assert any("Failed" in r and "404" in r for r in rows)
+    assert any("moved permanently" in r for r in rows)
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Cymraeg").click()
+    page.wait_for_selector("#attention-heading")
+    assert page.locator("h1").inner_text() == "Statws y mynegai a'r ffynonellau"
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Yn ôl i'r chwiliad").click()
+    assert page.get_by_label("Chwilio'r canllawiau").is_visible()

@@ -1,0 +1,60 @@
+"""One indexed document by its short id: its passages, in order, from the index generation.
+
+A document's id is a short hash of the URL it is indexed under, so it is stable across
+generations and safe in a URL path. The generation's manifest maps ids back to URLs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from whoosh.searching import Searcher
+
+from indexer.build import read_manifest
+
+
+def document_id(url: str) -> str:
+    return hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
+
+
+class DocumentIndex:
+    """The id -> (url, manifest entry) map of one generation, built once."""
+
+    def __init__(self, generation: Path) -> None:
+        documents = (read_manifest(generation) or {}).get("documents", {})
+        self.by_id = {document_id(url): (url, entry) for url, entry in documents.items()}
+
+    def get(self, searcher: Searcher, doc_id: str) -> dict[str, Any] | None:
+        found = self.by_id.get(doc_id)
+        if found is None:
+            return None
+        url, entry = found
+        passages = sorted(
+            (dict(fields) for fields in searcher.documents(document_url=url)),
+            key=lambda f: f.get("position", 0),
+        )
+        first = passages[0] if passages else {}
+        return {
+            "id": doc_id,
+            "url": url,
+            "requested_url": entry.get("url", url),
+            "sha256": entry.get("sha256"),
+            "title": first.get("title_display", ""),
+            "source": first.get("source", ""),
+            "language": first.get("language", ""),
+            "doc_type": first.get("doc_type", ""),
+            "audience": [a for a in (first.get("audience") or "").split(",") if a],
+            "fetched_at": first.get("fetched_at", ""),
+            "passages": [
+                {
+                    "position": p.get("position", 0),
+                    "heading_path": list(p.get("headings") or []),
+                    "page": p.get("page") or None,
+                    "deep_link": p.get("deep_link", ""),
+                    "text": p.get("body", ""),
+                }
+                for p in passages
+            ],
+        }

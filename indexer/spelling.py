@@ -1,0 +1,93 @@
+"""Spelling suggestions ("did you mean") from the words of the indexed passages.
+
+The index's matching fields hold stems ("traffick"), which must never be shown to staff,
+so the vocabulary is built from the stored passage text, titles and headings: real words
+as written, with their frequencies. Candidates are found with symmetric deletes (every
+vocabulary word with one letter removed, computed once per index generation), then checked
+with a true edit distance: a lookup costs a few dozen dictionary probes, not a scan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+# Letters only (Welsh ones included): numbers and codes are never corrected.
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+MIN_LENGTH = 4
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def edit_distance(a: str, b: str, limit: int = 2) -> int:
+    """Optimal string alignment distance (transpositions count 1), capped at limit + 1."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+class Vocabulary:
+    """Words seen in the index, with counts, and a corrector over them."""
+
+    def __init__(self, counts: Counter[str]) -> None:
+        self.counts = counts
+        self._by_delete: dict[str, list[str]] | None = None
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(w.replace("\u2019", "'") for w in _WORD.findall(text.casefold()))
+        return cls(counts)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.counts
+
+    def _index(self) -> dict[str, list[str]]:
+        # Built on the first suggestion, not with the generation: most queries need none.
+        if self._by_delete is None:
+            by_delete: dict[str, list[str]] = {}
+            for word in self.counts:
+                if len(word) >= MIN_LENGTH - 1:
+                    by_delete.setdefault(word, []).append(word)
+                    for d in _deletes(word):
+                        by_delete.setdefault(d, []).append(word)
+            self._by_delete = by_delete
+        return self._by_delete
+
+    def correct(self, word: str) -> str | None:
+        """The closest, most frequent vocabulary word within 2 edits (1 for short words)."""
+        if len(word) < MIN_LENGTH or not _WORD.fullmatch(word) or word in self.counts:
+            return None
+        limit = 1 if len(word) <= 5 else 2
+        index = self._index()
+        # Query deletes up to two against vocabulary deletes of one reach every word within
+        # two edits of the usual kinds (a letter missing, extra, wrong or swapped).
+        probes = {word} | _deletes(word)
+        if limit == 2:
+            probes |= {d2 for d in _deletes(word) for d2 in _deletes(d)}
+        candidates = {c for p in probes for c in index.get(p, ())}
+        best: tuple[int, int, str] | None = None
+        for candidate in candidates:
+            distance = edit_distance(word, candidate, limit)
+            if distance > limit:
+                continue
+            key = (distance, -self.counts[candidate], candidate)
+            if best is None or key < best:
+                best = key
+        return best[2] if best else None
