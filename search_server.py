@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from hubsearch import i18n
-from hubsearch.access_log import AccessLog
+from hubsearch.access_log import ObservedRequests, access_log
 from hubsearch.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from hubsearch.metrics import Metrics
 from hubsearch.openapi import MAX_QUERY_CHARS, openapi_document
@@ -284,7 +284,8 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[
-            Middleware(AccessLog), Middleware(SecurityHeaders), Middleware(metrics.middleware)
+            Middleware(ObservedRequests, observers=(access_log, metrics.observe)),
+            Middleware(SecurityHeaders),
         ],
         exception_handlers={
             HTTPException: http_error,

@@ -1,21 +1,31 @@
-"""Access log without query strings: method, path, status and time of every request.
+"""Watching requests: one ASGI middleware that times each request and hands (method, path,
+status, seconds) to observers, and the access log observer.
 
-Uvicorn's own access log is off because it prints the query string, and staff queries can
-name the people they are worried about; this one never sees anything after the `?`.
+The access log records method, path, status and time, never the query string (uvicorn's own
+access log is off because it prints it): staff queries can name the people they are
+worried about, and `scope["path"]` never includes anything after the `?`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 logger = logging.getLogger("hubsearch.access")
 
+Observer = Callable[[str, str, int, float], None]
 
-class AccessLog:
-    def __init__(self, app: Any) -> None:
+
+def access_log(method: str, path: str, status: int, seconds: float) -> None:
+    logger.info("%s %s %d %.1fms", method, path, status, seconds * 1000)
+
+
+class ObservedRequests:
+    def __init__(self, app: Any, observers: Sequence[Observer] = (access_log,)) -> None:
         self.app = app
+        self.observers = observers
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -33,6 +43,6 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            # scope["path"] never includes the query string.
-            logger.info("%s %s %d %.1fms", scope["method"], scope["path"], status,
-                        (time.perf_counter() - started) * 1000)
+            seconds = time.perf_counter() - started
+            for observe in self.observers:
+                observe(scope["method"], scope["path"], status, seconds)

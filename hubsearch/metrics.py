@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -53,32 +52,13 @@ class Metrics:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
-    def middleware(self, app: Any) -> Any:
-        metrics = self
-
-        async def measured(scope: dict, receive: Any, send: Any) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-            route = route_of(scope["path"])
-            status = 500
-            started = time.perf_counter()
-
-            async def send_status(message: dict) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
-            try:
-                await app(scope, receive, send_status)
-            finally:
-                metrics.latency.labels(route).observe(time.perf_counter() - started)
-                metrics.requests.labels(route, str(status)).inc()
-                if status >= 500:
-                    metrics.errors.labels(route).inc()
-
-        return measured
+    def observe(self, method: str, path: str, status: int, seconds: float) -> None:
+        """An ObservedRequests observer (hubsearch/access_log.py)."""
+        route = route_of(path)
+        self.latency.labels(route).observe(seconds)
+        self.requests.labels(route, str(status)).inc()
+        if status >= 500:
+            self.errors.labels(route).inc()
 
 
 def _age(built_at: float | None) -> float:
