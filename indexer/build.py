@@ -20,6 +20,7 @@ from typing import Any
 from whoosh import index
 from whoosh.writing import IndexWriter
 
+from crawler.document import ExtractedDocument
 from hubsearch.errors import HubsearchError
 from hubsearch.settings import Settings
 from hubsearch.store import DocumentStore, StoredDocument, utc_now
@@ -72,34 +73,53 @@ def _documents(store: DocumentStore) -> dict[str, StoredDocument]:
     return docs
 
 
-def _add(writer: IndexWriter, key: str, stored: StoredDocument, audience: tuple[str, ...]) -> int:
-    doc = stored.document
-    assert doc is not None
+def add_document(
+    writer: IndexWriter,
+    key: str,
+    document: ExtractedDocument,
+    *,
+    source: str,
+    audience: tuple[str, ...] | list[str] = (),
+    fetched_at: str = "",
+) -> int:
+    """Index one document's passages under `key` (its URL); returns how many were written.
+
+    The one way a document enters the index: the nightly build and bench/relevance.py both
+    go through it, so the benchmark measures exactly what production indexes.
+    """
     count = 0
-    fields = FIELDS[language_of(doc.language)]
-    for passage in split_document(doc):
+    fields = FIELDS[language_of(document.language)]
+    for passage in split_document(document):
         writer.add_document(
             passage_id=hashlib.sha1(f"{key}\x00{passage.position}".encode()).hexdigest(),
             **{
-                fields["title"]: doc.title,
+                fields["title"]: document.title,
                 fields["heading_path"]: " ".join(passage.heading_path),
                 fields["text"]: passage.text,
             },
             body=passage.text,
-            title_display=doc.title,
+            title_display=document.title,
             headings=list(passage.heading_path),
-            source=stored.source,
+            source=source,
             audience=",".join(audience),
             document_url=key,
             deep_link=deep_link(key, passage),
-            language=doc.language,
-            doc_type=doc.doc_type,
+            language=document.language,
+            doc_type=document.doc_type,
             page=passage.page if passage.page is not None else 0,
             position=passage.position,
-            fetched_at=stored.last_success_at or stored.fetched_at or "",
+            fetched_at=fetched_at,
         )
         count += 1
     return count
+
+
+def _add(writer: IndexWriter, key: str, stored: StoredDocument, audience: tuple[str, ...]) -> int:
+    assert stored.document is not None
+    return add_document(
+        writer, key, stored.document, source=stored.source, audience=audience,
+        fetched_at=stored.last_success_at or stored.fetched_at or "",
+    )
 
 
 def read_manifest(generation: Path) -> dict[str, Any] | None:

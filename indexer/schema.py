@@ -1,19 +1,34 @@
-"""The Whoosh schema and analyzers of the passage index: the one place fields are defined.
+"""The Whoosh schema of the passage index and its ranking parameters: fields are defined here.
 
 Each passage is matched through the fields of its own language: English passages fill
 `title`, `heading_path` and `text` (English analysis), Welsh passages fill `title_cy`,
-`heading_path_cy` and `text_cy` (Welsh analysis, no English stemming). The passage itself is
-kept in the stored `body` field for display and highlighting. Whoosh is unmaintained, so
-the rest of the code base reaches it only through indexer/.
+`heading_path_cy` and `text_cy` (Welsh analysis, no English stemming; see
+indexer/analysis.py). The passage itself is kept in the stored `body` field for display and
+highlighting. Whoosh is unmaintained, so the rest of the code base reaches it only through
+indexer/.
+
+Ranking is BM25F as Whoosh does it (a BM25 score per field, summed), and its parameters
+travel with the index: each field's weight, b, k1 and idf formula are kept on the field in
+the schema Whoosh stores, where `weighting()` reads them. A searcher thus scores an index
+exactly as it was built, and bench/relevance.py can build the untuned and the tuned index
+side by side through the production code.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
 from whoosh import scoring
-from whoosh.analysis import Analyzer, LowercaseFilter, RegexTokenizer, StemmingAnalyzer
+from whoosh.analysis import Analyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
+from indexer.analysis import english_analyzer, welsh_analyzer
+
 LANGUAGES = ("en", "cy")
+ROLES = ("title", "heading_path", "text")
 
 # The matching fields of each language: role -> field name.
 FIELDS = {
@@ -21,33 +36,60 @@ FIELDS = {
     "cy": {"title": "title_cy", "heading_path": "heading_path_cy", "text": "text_cy"},
 }
 
-# Field weights for BM25F: a word in a heading says more about a passage than one in the
-# body; the document title is shared by all its passages, so it says less.
-ROLE_BOOSTS = {"text": 1.0, "heading_path": 1.5, "title": 0.6}
-FIELD_BOOSTS = {FIELDS[lang][role]: boost for lang in LANGUAGES
-                for role, boost in ROLE_BOOSTS.items()}
+
+@dataclass(frozen=True)
+class Ranking:
+    """BM25F parameters of an index, by field role.
+
+    `weights` multiply a field's BM25 score; `b` is per field, `k1` for all; `idf` is
+    "whoosh" (log(N/(df+1)) + 1) or "bm25" (Robertson's log(1 + (N - df + 0.5)/(df + 0.5)),
+    as Lucene), which gives common words less weight beside rare ones.
+    """
+
+    weights: Mapping[str, float] = field(default_factory=lambda: dict.fromkeys(ROLES, 1.0))
+    b: Mapping[str, float] = field(default_factory=lambda: dict.fromkeys(ROLES, 0.75))
+    k1: float = 1.2
+    idf: str = "whoosh"
 
 
-def english_analyzer() -> Analyzer:
-    return StemmingAnalyzer()
+# Whoosh's defaults with every field weighted alike: the benchmark's "untuned" row.
+UNTUNED = Ranking()
+# The title weight and idf were chosen with bench/relevance.py on Cranfield (tuned on the
+# odd-numbered queries, checked on the even ones; see the bench's docstring). The title is
+# shared by every passage of a document and its words usually recur in the text, each field
+# scored on its own: at full weight a title word counts twice over, so it gets half.
+# Cranfield has no section headings, so the heading weight is not tuned there: a heading
+# names what its passage is about and keeps the weight of the text (the demo-hub tests
+# rely on a heading match ranking its passage).
+RANKING = Ranking(
+    weights={"title": 0.5, "heading_path": 1.0, "text": 1.0},
+    b={"title": 0.75, "heading_path": 0.75, "text": 0.75},
+    k1=1.2,
+    idf="bm25",
+)
 
-
-def welsh_analyzer() -> Analyzer:
-    # No English stemming or stop words for Welsh text.
-    return RegexTokenizer() | LowercaseFilter()
+# Field weights of the production ranking, by role; they are kept in the index and applied
+# by weighting() (see the module docstring).
+ROLE_BOOSTS = dict(RANKING.weights)
+# Query-time boosts for the query builder. The weights already come with the index, so these
+# are 1.0: a second weight here would count a field twice.
+FIELD_BOOSTS = {FIELDS[lang][role]: 1.0 for lang in LANGUAGES for role in ROLES}
 
 
 def analyzers() -> dict[str, Analyzer]:
     return {"en": english_analyzer(), "cy": welsh_analyzer()}
 
 
-def build_schema() -> Schema:
+def build_schema(ranking: Ranking = RANKING) -> Schema:
+    """The passage schema, its matching fields carrying `ranking` (production by default)."""
     by_lang = analyzers()
-    fields = {
-        name: TEXT(analyzer=by_lang[lang])
-        for lang in LANGUAGES
-        for name in FIELDS[lang].values()
-    }
+    fields: dict[str, Any] = {}
+    for lang in LANGUAGES:
+        for role, name in FIELDS[lang].items():
+            text = TEXT(analyzer=by_lang[lang])
+            # Read back by weighting(); pickled with the schema into the index.
+            text.bm25 = (ranking.b[role], ranking.k1, ranking.weights[role], ranking.idf)
+            fields[name] = text
     return Schema(
         passage_id=ID(stored=True, unique=True),
         **fields,
@@ -68,9 +110,42 @@ def build_schema() -> Schema:
     )
 
 
+class IndexBM25F(scoring.BM25F):
+    """BM25F with each field's b and k1 read from the searched index's schema.
+
+    A field without them (an index built before they were stored) gets the production
+    values, which is what it was scored with then.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(B=RANKING.b["text"], K1=RANKING.k1)
+
+    def scorer(
+        self, searcher: Any, fieldname: str, text: bytes, qf: float = 1
+    ) -> scoring.BaseScorer:
+        fieldobj = searcher.schema[fieldname]
+        if not fieldobj.scorable:
+            return scoring.WeightScorer.for_(searcher, fieldname, text)
+        b, k1, weight, idf = getattr(fieldobj, "bm25", (self.B, self.K1, 1.0, "whoosh"))
+        return _Scorer(searcher, fieldname, text, b, k1, qf, weight, idf)
+
+
+class _Scorer(scoring.BM25FScorer):
+    def __init__(self, searcher: Any, fieldname: str, text: bytes, b: float, k1: float,
+                 qf: float, weight: float, idf: str) -> None:
+        super().__init__(searcher, fieldname, text, b, k1, qf=qf)
+        if idf == "bm25":
+            parent = searcher.get_parent()
+            n = parent.doc_frequency(fieldname, text)
+            total = parent.doc_count_all()
+            self.idf = math.log(1 + (total - n + 0.5) / (n + 0.5))
+        # The field weight scales idf, so block-quality bounds stay correct.
+        self.idf *= weight
+
+
 def weighting() -> scoring.WeightingModel:
-    """The ranking function every searcher uses (BM25F with Whoosh's defaults for now)."""
-    return scoring.BM25F(B=0.75, K1=1.2)
+    """The ranking function every searcher uses: BM25F with the index's own parameters."""
+    return IndexBM25F()
 
 
 def language_of(lang: str) -> str:

@@ -1,0 +1,516 @@
+"""Ranking quality of the production search on a test collection, beside two BM25 peers.
+
+Run from the repo root: `.venv/bin/python bench/relevance.py` (Cranfield, ~1 minute), or on a
+collection in TREC layout: `--docs PATH... --topics FILE --qrels FILE`. `--tune` also runs
+the small grid the production ranking was chosen from.
+
+What is measured. Our rows index every document through `indexer.build.add_document` into
+a schema from `indexer.schema.build_schema` (the production analyzers and BM25F weights) and
+rank through `indexer.search.PassageSearcher.search`, the code behind `hubsearch serve`:
+query parsing, all-words-then-any-word matching, spelling and synonyms included. Each
+document has its title and one section with no heading (the collections have no section
+headings; see `as_document`); a document ranks by its best passage, and results are paged
+through `search()` until DEPTH documents. Rows:
+- ours (untuned): `schema.UNTUNED`, Whoosh's BM25F defaults (b 0.75, k1 1.2), equal weights;
+- ours (tuned): `schema.RANKING`, the production default, chosen with `--tune`;
+- fts5: SQLite FTS5, `tokenize='porter'`, bm25() with equal column weights, the query as an
+  OR of its words;
+- bm25s: bm25s (Lucene BM25 variant, k1 1.5, b 0.75) with English stop words and the
+  Snowball English stemmer from PyStemmer.
+Every system returns its top DEPTH (100) documents; metrics are computed here like
+trec_eval over every query that has a relevant document: MAP (AP cut at DEPTH), nDCG@10 with
+the graded gains below (linear gain, log2 discount), P@10 and Recall@100. Build seconds are
+the index build; query p50 is the median time to get a query's top DEPTH (ours includes
+the production highlighting of each page of results).
+
+Cranfield (`../shared/data/cranfield/cran`), read from its SMART files:
+- documents are `.I` 1..1400; `.T` is the title, `.W` the text (it repeats the title, as
+  in every published run); the 2 documents with no text are indexed with none (0 passages);
+- `cran.qry` numbers queries 001..365 with gaps, but `cranqrel` refers to a query by its
+  ordinal position: the k-th query in the file is query k (1..225);
+- `cranqrel` codes are Cleverdon's scale, 1 = complete answer ... 4 = minimum interest, and
+  -1 for each query's source document (the paper the question was written from). Every
+  judged pair is relevant for MAP, P@10 and R@100, as trec_eval counts
+  QRelsCorrectedforTRECeval (so MAP compares with Lucene's published 0.4155). nDCG gains are
+  5 - code (complete answer 4 ... minimum interest 1), and the source document gets 4, the
+  top grade (QRelsCorrectedforTRECeval's 5 - (-1) = 6 would let one document dominate).
+
+Tuning without overfitting: `--tune` scores a small grid (k1, b of the text field, weight of
+the title field; Cranfield has no section headings, so the heading weight is set in
+indexer/schema.py on other grounds) on the odd-numbered queries only, picks the best MAP
+there, and prints it on the even-numbered queries, which played no part in the choice. The
+default run prints both halves for the untuned and tuned rows, so the held-out gain stays
+visible. On Cranfield the title weight is what matters (0.5 beats 0.25 and 1.0 at every k1
+and b); k1 in {1.2, 1.5} and b in {0.75, 0.9} differ by under 0.001 MAP, noise, so the
+production ranking keeps k1 1.2 and b 0.75.
+
+The last line is the `RESULT ...` summary described in shared/notes/bench-conventions.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import html
+import itertools
+import math
+import re
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from whoosh import index  # noqa: E402 - needs the path above
+
+from crawler.document import ExtractedDocument, Section  # noqa: E402
+from indexer import generations  # noqa: E402
+from indexer.build import add_document  # noqa: E402
+from indexer.schema import RANKING, UNTUNED, Ranking, build_schema  # noqa: E402
+from indexer.search import MAX_LIMIT, PassageSearcher  # noqa: E402
+
+DEFAULT_CRANFIELD = ROOT.parent / "shared" / "data" / "cranfield" / "cran"
+DEPTH = 100
+# Lucene BM25 + EnglishAnalyzer, trec_eval over all 1,836 judged pairs (data README).
+PUBLISHED_LUCENE_MAP = 0.4155
+Ranking_ = list[str]  # document ids, best first
+
+
+@dataclass
+class Collection:
+    name: str
+    documents: dict[str, tuple[str, str]]  # id -> (title, text)
+    queries: dict[str, str]  # id -> text, in file order
+    qrels: dict[str, dict[str, int]]  # query id -> document id -> gain (> 0 is relevant)
+    ordinals: dict[str, int] = field(default_factory=dict)  # query id -> 1-based position
+
+
+# --- Reading collections ---------------------------------------------------------------
+
+
+def _smart_records(text: str) -> Iterable[tuple[str, dict[str, str]]]:
+    """(id, {".T": ..., ".W": ...}) for each `.I id` record of a SMART file."""
+    for chunk in re.split(r"^\.I\s+", text, flags=re.MULTILINE)[1:]:
+        first, _, rest = chunk.partition("\n")
+        parts = re.split(r"^(\.[A-Z])\s*$", rest, flags=re.MULTILINE)
+        fields = {parts[i]: " ".join(parts[i + 1].split()) for i in range(1, len(parts) - 1, 2)}
+        yield first.strip(), fields
+
+
+# cranqrel code -> nDCG gain (see the module docstring).
+CRANFIELD_GAIN = {1: 4, 2: 3, 3: 2, 4: 1, -1: 4}
+
+
+def read_cranfield(folder: Path) -> Collection:
+    """Cranfield 1400 with queries renumbered by position, as cranqrel refers to them."""
+    documents = {
+        doc_id: (f.get(".T", ""), f.get(".W", ""))
+        for doc_id, f in _smart_records((folder / "cran.all.1400").read_text())
+    }
+    queries: dict[str, str] = {}
+    ordinals: dict[str, int] = {}
+    for position, (_, f) in enumerate(_smart_records((folder / "cran.qry").read_text()), 1):
+        queries[str(position)] = f.get(".W", "")
+        ordinals[str(position)] = position
+    qrels: dict[str, dict[str, int]] = {}
+    for line in (folder / "cranqrel").read_text().splitlines():
+        if not line.strip():
+            continue
+        qid, doc_id, code = line.split()[:3]
+        qrels.setdefault(qid, {})[doc_id] = CRANFIELD_GAIN[int(code)]
+    return Collection("cranfield", documents, queries, qrels, ordinals)
+
+
+def _open_text(path: Path) -> str:
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return data.decode("utf-8", errors="replace")
+
+
+def _strip_tags(text: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+_TITLE_TAGS = ("TITLE", "HEADLINE", "HEAD", "HL", "TI")
+
+
+def read_trec_documents(paths: Sequence[Path]) -> dict[str, tuple[str, str]]:
+    """`<DOC><DOCNO>id</DOCNO>...</DOC>` documents from files or folders, gzipped or not."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir()
+                     else [path])
+    documents: dict[str, tuple[str, str]] = {}
+    for file in files:
+        for doc in re.findall(r"<DOC>(.*?)</DOC>", _open_text(file), flags=re.S | re.I):
+            docno = re.search(r"<DOCNO>\s*(.*?)\s*</DOCNO>", doc, flags=re.S | re.I)
+            if docno is None:
+                continue
+            body = doc[: docno.start()] + doc[docno.end() :]
+            title = ""
+            for tag in _TITLE_TAGS:
+                found = re.search(rf"<{tag}>(.*?)</{tag}>", body, flags=re.S | re.I)
+                if found:
+                    title = _strip_tags(found.group(1))
+                    body = body[: found.start()] + body[found.end() :]
+                    break
+            documents[docno.group(1)] = (title, _strip_tags(body))
+    return documents
+
+
+def read_trec_topics(path: Path) -> dict[str, str]:
+    """Topic number -> title, from `<top><num>..</num><title>..</title></top>` topics.
+
+    Tags may be left unclosed, as in the classic TREC topic files ("<num> Number: 401").
+    """
+    topics: dict[str, str] = {}
+    for top in re.findall(r"<top>(.*?)</top>", _open_text(path), flags=re.S | re.I):
+        num = re.search(r"<num>\s*(?:Number:)?\s*([^<\s]+)", top, flags=re.I)
+        title = re.search(r"<title>\s*(?:Topic:)?(.*?)(?:</title>|<|$)", top, flags=re.S | re.I)
+        if num and title:
+            topics[num.group(1).strip()] = " ".join(title.group(1).split())
+    return topics
+
+
+def read_trec_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """`qid iteration docid rel` lines; rel <= 0 is kept as judged not relevant."""
+    qrels: dict[str, dict[str, int]] = {}
+    for line in _open_text(path).splitlines():
+        parts = line.split()
+        if len(parts) >= 4:
+            qrels.setdefault(parts[0], {})[parts[2]] = int(float(parts[3]))
+    return qrels
+
+
+def read_trec(docs: Sequence[Path], topics: Path, qrels: Path) -> Collection:
+    queries = read_trec_topics(topics)
+    ordinals = {qid: i for i, qid in enumerate(queries, 1)}
+    return Collection("trec", read_trec_documents(docs), queries, read_trec_qrels(qrels),
+                      ordinals)
+
+
+# --- Metrics ---------------------------------------------------------------------------
+
+
+def average_precision(ranking: Sequence[str], gains: Mapping[str, int]) -> float:
+    """AP: the mean, over every relevant document, of precision at its rank (0 if missed)."""
+    relevant = sum(1 for g in gains.values() if g > 0)
+    if not relevant:
+        return 0.0
+    found, total = 0, 0.0
+    for rank, doc_id in enumerate(ranking, 1):
+        if gains.get(doc_id, 0) > 0:
+            found += 1
+            total += found / rank
+    return total / relevant
+
+
+def ndcg_at(ranking: Sequence[str], gains: Mapping[str, int], k: int = 10) -> float:
+    """nDCG@k with linear gains and a log2(rank + 1) discount, as trec_eval's ndcg_cut."""
+    dcg = sum(max(gains.get(d, 0), 0) / math.log2(r + 1) for r, d in enumerate(ranking[:k], 1))
+    ideal = sorted((g for g in gains.values() if g > 0), reverse=True)[:k]
+    idcg = sum(g / math.log2(r + 1) for r, g in enumerate(ideal, 1))
+    return dcg / idcg if idcg else 0.0
+
+
+def precision_at(ranking: Sequence[str], gains: Mapping[str, int], k: int = 10) -> float:
+    return sum(1 for d in ranking[:k] if gains.get(d, 0) > 0) / k
+
+
+def recall_at(ranking: Sequence[str], gains: Mapping[str, int], k: int = 100) -> float:
+    relevant = sum(1 for g in gains.values() if g > 0)
+    return sum(1 for d in ranking[:k] if gains.get(d, 0) > 0) / relevant if relevant else 0.0
+
+
+METRICS: dict[str, Callable[[Sequence[str], Mapping[str, int]], float]] = {
+    "map": average_precision,
+    "ndcg10": ndcg_at,
+    "p10": precision_at,
+    "recall100": recall_at,
+}
+
+
+def evaluate(
+    run: Mapping[str, Sequence[str]],
+    qrels: Mapping[str, Mapping[str, int]],
+    only: Iterable[str] | None = None,
+) -> dict[str, float]:
+    """Mean of each metric over the judged queries (those with a relevant document).
+
+    A judged query missing from `run` scores 0, as in trec_eval with -c.
+    """
+    wanted = set(only) if only is not None else None
+    judged = [q for q, g in qrels.items() if any(v > 0 for v in g.values())
+              and (wanted is None or q in wanted)]
+    if not judged:
+        return dict.fromkeys(METRICS, 0.0)
+    # A document listed twice counts once, at its first rank (a passage ranking collapsed).
+    ranked = {q: list(dict.fromkeys(run.get(q, []))) for q in judged}
+    return {
+        name: sum(metric(ranked[q], qrels[q]) for q in judged) / len(judged)
+        for name, metric in METRICS.items()
+    }
+
+
+# --- Systems ---------------------------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    run: dict[str, list[str]]
+    build_s: float
+    query_ms: list[float]
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(self.query_ms) if self.query_ms else 0.0
+
+
+def _timed_run(queries: Mapping[str, str], rank: Callable[[str], list[str]]) -> tuple[
+        dict[str, list[str]], list[float]]:
+    run: dict[str, list[str]] = {}
+    times: list[float] = []
+    for qid, text in queries.items():
+        started = time.perf_counter()
+        run[qid] = rank(text)
+        times.append((time.perf_counter() - started) * 1000)
+    return run, times
+
+
+def as_document(title: str, text: str) -> ExtractedDocument:
+    """A collection document as the crawler would hand it over: a title and one section.
+
+    The section has no heading path: test collections have no section headings, and
+    repeating the title there would only tune title + heading as one weight.
+    """
+    return ExtractedDocument(title=title, doc_type="html", language="en",
+                             sections=[Section(heading_path=[], text=text)])
+
+
+def build_ours(collection: Collection, ranking: Ranking, index_dir: Path) -> float:
+    """Index the collection with the production schema and add_document; seconds taken."""
+    started = time.perf_counter()
+    generation = generations.new_generation_dir(index_dir)
+    ix = index.create_in(str(generation), build_schema(ranking))
+    writer = ix.writer(limitmb=128)
+    for doc_id, (title, text) in collection.documents.items():
+        add_document(writer, doc_id, as_document(title, text), source=collection.name)
+    writer.commit()
+    generations.switch_to(index_dir, generation)
+    return time.perf_counter() - started
+
+
+def rank_ours(searcher: PassageSearcher, query: str, depth: int = DEPTH) -> list[str]:
+    """Documents by their best passage, paging through the production search()."""
+    ranked: dict[str, None] = {}
+    offset = 0
+    while len(ranked) < depth:
+        page = searcher.search(query, limit=MAX_LIMIT, offset=offset)
+        for hit in page.results:
+            ranked.setdefault(hit.document_url, None)
+        offset += len(page.results)
+        if len(page.results) < MAX_LIMIT or offset >= page.total:
+            break
+    return list(ranked)[:depth]
+
+
+def run_ours(collection: Collection, ranking: Ranking, workdir: Path,
+             only: Iterable[str] | None = None) -> Measured:
+    index_dir = Path(tempfile.mkdtemp(dir=workdir))
+    build_s = build_ours(collection, ranking, index_dir)
+    searcher = PassageSearcher(index_dir)
+    searcher.search("warm up")  # opens the searcher and derives the spelling vocabulary
+    wanted = set(only) if only is not None else set(collection.queries)
+    queries = {q: t for q, t in collection.queries.items() if q in wanted}
+    run, times = _timed_run(queries, lambda q: rank_ours(searcher, q))
+    return Measured(run, build_s, times)
+
+
+def run_fts5(collection: Collection) -> Measured:
+    started = time.perf_counter()
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE d USING fts5(doc_id UNINDEXED, title, body, "
+               "tokenize='porter')")
+    db.executemany("INSERT INTO d VALUES (?, ?, ?)",
+                   ((k, t, w) for k, (t, w) in collection.documents.items()))
+    db.commit()
+    build_s = time.perf_counter() - started
+
+    def rank(query: str) -> list[str]:
+        # Every word quoted, so nothing in a query is read as FTS5 syntax.
+        words = re.findall(r"\w+", query.lower())
+        if not words:
+            return []
+        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words))
+        rows = db.execute("SELECT doc_id FROM d WHERE d MATCH ? ORDER BY bm25(d) LIMIT ?",
+                          (match, DEPTH))
+        return [r[0] for r in rows]
+
+    run, times = _timed_run(collection.queries, rank)
+    db.close()
+    return Measured(run, build_s, times)
+
+
+def run_bm25s(collection: Collection) -> Measured | None:
+    try:
+        import bm25s
+        import Stemmer
+    except ImportError:
+        return None
+    stemmer = Stemmer.Stemmer("english")
+    ids = list(collection.documents)
+    started = time.perf_counter()
+    corpus = [f"{t} {w}" for t, w in collection.documents.values()]
+    tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False)
+    retriever = bm25s.BM25()
+    retriever.index(tokens, show_progress=False)
+    build_s = time.perf_counter() - started
+    depth = min(DEPTH, len(ids))
+
+    def rank(query: str) -> list[str]:
+        words = bm25s.tokenize([query], stopwords="en", stemmer=stemmer, return_ids=False,
+                               show_progress=False)
+        if not words or not words[0]:
+            return []
+        found, scores = retriever.retrieve(words, k=depth, show_progress=False, n_threads=1)
+        return [ids[i] for i, s in zip(found[0], scores[0], strict=True) if s > 0]
+
+    run, times = _timed_run(collection.queries, rank)
+    return Measured(run, build_s, times)
+
+
+# --- Tuning and report -----------------------------------------------------------------
+
+# The grid `--tune` searches: small on purpose (12 settings) and around the usual BM25
+# values. The idf is Robertson's throughout: a choice of formula, not a tuned number.
+GRID_K1 = (1.2, 1.5)
+GRID_B = (0.75, 0.9)
+GRID_TITLE = (0.25, 0.5, 1.0)  # weight of the title; heading_path and text stay 1.0
+
+
+def grid() -> list[Ranking]:
+    settings = []
+    for k1, b, title in itertools.product(GRID_K1, GRID_B, GRID_TITLE):
+        settings.append(Ranking(
+            weights={"title": title, "heading_path": 1.0, "text": 1.0},
+            b={"title": 0.75, "heading_path": 0.75, "text": b},
+            k1=k1,
+            idf="bm25",
+        ))
+    return settings
+
+
+def halves(collection: Collection) -> tuple[list[str], list[str]]:
+    """Queries with an odd and an even ordinal (the tuning and the held-out half)."""
+    odd = [q for q, n in collection.ordinals.items() if n % 2 == 1]
+    even = [q for q, n in collection.ordinals.items() if n % 2 == 0]
+    return odd, even
+
+
+def describe(ranking: Ranking) -> str:
+    w = ranking.weights
+    return (f"k1={ranking.k1} b_text={ranking.b['text']} idf={ranking.idf} title={w['title']} "
+            f"heading={w['heading_path']} text={w['text']}")
+
+
+def tune(collection: Collection, workdir: Path) -> Ranking:
+    odd, _ = halves(collection)
+    scored = []
+    for setting in grid():
+        # Only the tuning half is run: the held-out queries must not steer the choice.
+        measured = run_ours(collection, setting, workdir, odd)
+        tune_half = evaluate(measured.run, collection.qrels, odd)
+        scored.append((tune_half["map"], setting))
+        print(f"  odd MAP {tune_half['map']:.4f}  nDCG@10 {tune_half['ndcg10']:.4f}  "
+              f"{describe(setting)}", flush=True)
+    best = max(scored, key=lambda s: s[0])[1]
+    print(f"best on the odd queries: {describe(best)} (the held-out half is in the table)\n")
+    return best
+
+
+def _row(name: str, scores: Mapping[str, float], measured: Measured) -> str:
+    return (f"{name:<16} {scores['map']:>6.4f} {scores['ndcg10']:>8.4f} {scores['p10']:>6.4f} "
+            f"{scores['recall100']:>6.4f} {measured.build_s:>8.2f} {measured.p50_ms:>9.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cranfield", type=Path, default=DEFAULT_CRANFIELD,
+                        help="folder of the Cranfield SMART files (the default collection)")
+    parser.add_argument("--docs", type=Path, nargs="+",
+                        help="TREC-layout document files or folders (gzipped or not)")
+    parser.add_argument("--topics", type=Path, help="TREC topics file (<top>...</top>)")
+    parser.add_argument("--qrels", type=Path, help="TREC qrels file (qid 0 docid rel)")
+    parser.add_argument("--tune", action="store_true",
+                        help="also search the tuning grid (odd queries) and report its best")
+    args = parser.parse_args(argv)
+
+    if args.docs or args.topics or args.qrels:
+        if not (args.docs and args.topics and args.qrels):
+            parser.error("--docs, --topics and --qrels go together")
+        collection = read_trec(args.docs, args.topics, args.qrels)
+    else:
+        if not (args.cranfield / "cran.all.1400").exists():
+            print(f"error: Cranfield not found in {args.cranfield}", file=sys.stderr)
+            return 2
+        collection = read_cranfield(args.cranfield)
+    judged = sum(1 for g in collection.qrels.values() if any(v > 0 for v in g.values()))
+    print(f"{collection.name}: {len(collection.documents)} documents, "
+          f"{len(collection.queries)} queries, {judged} with relevant documents, "
+          f"{sum(len(g) for g in collection.qrels.values())} judged pairs\n")
+
+    with tempfile.TemporaryDirectory(prefix="hubsearch-relevance-") as tmp:
+        workdir = Path(tmp)
+        tuned = tune(collection, workdir) if args.tune else RANKING
+        systems: dict[str, Measured | None] = {
+            "ours (untuned)": run_ours(collection, UNTUNED, workdir),
+            "ours (tuned)": run_ours(collection, tuned, workdir),
+            "fts5": run_fts5(collection),
+            "bm25s": run_bm25s(collection),
+        }
+    scores = {name: evaluate(m.run, collection.qrels) for name, m in systems.items() if m}
+
+    print(f"{'system':<16} {'MAP':>6} {'nDCG@10':>8} {'P@10':>6} {'R@100':>6} "
+          f"{'build s':>8} {'query p50':>9}")
+    for name, measured in systems.items():
+        if measured is None:
+            print(f"{name:<16} not installed (pip install bm25s PyStemmer)")
+        else:
+            print(_row(name, scores[name], measured))
+    if collection.name == "cranfield":
+        print(f"{'Lucene (publ.)':<16} {PUBLISHED_LUCENE_MAP:>6.4f}   (BM25, EnglishAnalyzer)")
+    print(f"\ntuned: {describe(tuned)}")
+
+    odd, even = halves(collection)
+    print(f"\n{'by half':<16} {'odd MAP':>8} {'even MAP':>9} {'odd nDCG':>9} {'even nDCG':>10}")
+    for name, measured in systems.items():
+        if measured is None:
+            continue
+        o = evaluate(measured.run, collection.qrels, odd)
+        e = evaluate(measured.run, collection.qrels, even)
+        print(f"{name:<16} {o['map']:>8.4f} {e['map']:>9.4f} {o['ndcg10']:>9.4f} "
+              f"{e['ndcg10']:>10.4f}")
+    print("(the tuning grid saw only the odd queries)\n")
+
+    ours = scores["ours (tuned)"]
+    parts = [f"map={ours['map']:.4f}", f"ndcg10={ours['ndcg10']:.4f}", f"p10={ours['p10']:.4f}",
+             f"recall100={ours['recall100']:.4f}",
+             f"untuned_map={scores['ours (untuned)']['map']:.4f}",
+             f"untuned_ndcg10={scores['ours (untuned)']['ndcg10']:.4f}"]
+    for peer in ("fts5", "bm25s"):
+        if peer in scores:
+            parts += [f"{peer}_map={scores[peer]['map']:.4f}",
+                      f"{peer}_ndcg10={scores[peer]['ndcg10']:.4f}"]
+    print("RESULT " + " ".join(parts))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,330 @@
+"""Text analysis for the passage index: how English and Welsh text becomes index terms.
+
+This module owns the tokenizer and filters behind `english_analyzer()` and
+`welsh_analyzer()`; indexer/schema.py attaches them to fields. The same analyzer runs at
+index time and on the query, so every rule below applies to both sides. Tokens keep the
+character offsets of the original text, so highlighting still marks the right words.
+
+Shared by both languages:
+- Unicode NFKC and case folding, and accents dropped ("ﬁnd" -> "find", "Ŵyr" -> "wyr"):
+  PDF text keeps ligatures, and people type Welsh without circumflexes.
+- Dotted acronyms are one term ("N.R.M." == "NRM" == "nrm").
+- Numbers are terms of their own, whatever their length ("section 47", "2014 Act");
+  "2,000" == "2000" and "1.5" stays one term.
+
+English (`english_analyzer`): possessives dropped ("child's" -> "child"), other
+apostrophes joined ("don't" -> "dont"), English stop words (Lucene's and question words),
+Porter stemming.
+Hyphenated words are indexed as their parts and as the joined word, the joined word at the
+position of the last part ("co-ordinate" -> co, ordinate|coordinate); a query word keeps
+only the joined form, so "co-ordinate" and "coordinate" find each other and a phrase across
+a hyphenated word still lines up.
+
+Welsh (`welsh_analyzer`): no stemming. Apostrophes mark elision ("sy'n", "i'r"), so they
+split words; a short Welsh stop list; then initial mutations are folded (`welsh_key`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
+from whoosh.lang.porter import stem as porter_stem
+
+# An acronym with dots (N.R.M., e.g.), a number with separators (2,000 or 1.5), or a word
+# whose parts are joined by apostrophes or hyphens. \w also matches ligatures like U+FB01.
+_TOKEN = re.compile(
+    r"(?:[^\W\d_]\.){2,}"
+    r"|\d+(?:[.,]\d+)+"
+    r"|\w+(?:['’‘\-‐‑]\w+)*"
+)
+_APOSTROPHES = "'’‘"
+_SPLIT_APOSTROPHE = re.compile(r"['’‘]")
+_JOINERS = re.compile(r"[.,'’‘\-‐‑]")
+_SPLIT_HYPHEN = re.compile(r"[\-‐‑]")
+
+# Lucene's English stop set (EnglishAnalyzer, as in the published Cranfield figure), plus
+# the question and auxiliary words people start a query with ("what is the duty to ..."):
+# as terms they only add noise, and a query that needs every word must not need them.
+# Modal verbs (must, may, should) stay: in guidance they carry the meaning.
+ENGLISH_STOP_WORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their "
+    "then there these they this to was will with "
+    "what which who whom whose when where why how do does did can could would has have had "
+    "been being were am any anyone i we you your our my me us from than so some here also"
+    .split()
+)
+# Articles, conjunctions, simple prepositions, possessive pronouns, forms of "bod", and the
+# elided forms an apostrophe leaves behind ('n, 'r, 'i, 'w, 'u, 'm). Kept short: content
+# words stay searchable.
+WELSH_STOP_WORDS = frozenset(
+    "a ac ag am ar at i o y yr r n w u m ei eu ein eich fy dy yn mae maen oedd sy sydd yw "
+    "ydy ydi ond neu na nac nad ni nid hefyd hyn hynny gan gyda wrth dros drwy trwy heb "
+    "mewn".split()
+)
+
+
+@lru_cache(maxsize=100_000)
+def normalise(text: str) -> str:
+    """NFKC, case folding and accents removed: the form every term is compared in."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if folded.isascii():
+        return folded
+    decomposed = unicodedata.normalize("NFD", folded)
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFC", stripped)
+
+
+class WordTokenizer(Tokenizer):
+    """Words, dotted acronyms and numbers, with their offsets in the original text."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        pos = start_pos
+        for match in _TOKEN.finditer(value):
+            t.text = match.group()
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = t.text
+            if positions:
+                t.pos = pos
+                pos += 1
+            if chars:
+                t.startchar = start_char + match.start()
+                t.endchar = start_char + match.end()
+            yield t
+
+
+def _copy(token: Token, text: str) -> Token:
+    new = token.copy()
+    new.text = text
+    return new
+
+
+class SplitFilter(Filter):
+    """Split joined words: English drops possessives and joins apostrophes; Welsh splits them.
+
+    A hyphenated word becomes its parts, each at a position of its own, plus (at index time)
+    the joined word at the last part's position; a query keeps only the joined word.
+    """
+
+    def __init__(self, welsh: bool = False) -> None:
+        self.welsh = welsh
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        shift = 0  # positions taken by the extra parts of earlier split words
+        for t in tokens:
+            if _JOINERS.search(t.text) is None:  # the common case: a plain word
+                if shift and hasattr(t, "pos"):
+                    t.pos += shift
+                yield t
+                continue
+            positions = hasattr(t, "pos")
+            if positions:
+                t.pos += shift
+            pieces = self._pieces(t.text, query=t.mode == "query")
+            if len(pieces) == 1:
+                t.text = pieces[0][0]
+                yield t
+                continue
+            base = t.pos if positions else 0
+            for text, offset in pieces:
+                new = _copy(t, text)
+                if positions:
+                    new.pos = base + offset
+                yield new
+            shift += pieces[-1][1]
+
+    def _pieces(self, text: str, query: bool) -> list[tuple[str, int]]:
+        """(text, position offset) of each term a written word stands for."""
+        if "." in text and not text[0].isdigit():
+            return [(text.replace(".", ""), 0)]  # N.R.M. -> NRM
+        if text[0].isdigit() and "," in text:
+            return [(text.replace(",", ""), 0)]  # 2,000 -> 2000
+        pieces: list[tuple[str, int]] = []
+        for word in self._apostrophes(text):
+            offset = len(pieces) and pieces[-1][1] + 1
+            parts = [p for p in _SPLIT_HYPHEN.split(word) if p]
+            if len(parts) > 1 and query:
+                pieces.append(("".join(parts), offset))
+                continue
+            pieces.extend((part, offset + i) for i, part in enumerate(parts))
+            if len(parts) > 1:
+                pieces.append(("".join(parts), offset + len(parts) - 1))
+        return pieces or [(text, 0)]
+
+    def _apostrophes(self, text: str) -> list[str]:
+        if not any(a in text for a in _APOSTROPHES):
+            return [text]
+        if self.welsh:
+            return [p for p in _SPLIT_APOSTROPHE.split(text) if p]
+        # English: "child's" -> child; "don't" -> dont.
+        text = re.sub(r"['’‘][sS]$", "", text)
+        return [_SPLIT_APOSTROPHE.sub("", text)]
+
+
+class NormaliseFilter(Filter):
+    """NFKC, case folding and accent removal (see `normalise`)."""
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        for t in tokens:
+            t.text = normalise(t.text)
+            yield t
+
+
+class StopFilter(Filter):
+    """Drop stop words (or only mark them, when the caller asks to keep them)."""
+
+    def __init__(self, stoplist: frozenset[str]) -> None:
+        self.stoplist = stoplist
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        for t in tokens:
+            if t.text in self.stoplist:
+                t.stopped = True
+                if t.removestops:
+                    continue
+            yield t
+
+
+@lru_cache(maxsize=50_000)
+def english_stem(word: str) -> str:
+    if not word.isalpha():
+        return word
+    return porter_stem(word)
+
+
+class EnglishStemFilter(Filter):
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        for t in tokens:
+            if not t.stopped:
+                t.text = english_stem(t.text)
+            yield t
+
+
+# Mutated initial -> the class key of its radical, longest spelling first. Every radical and
+# each of its mutations share one key, so the classes merge where mutations overlap:
+#   labial  p, b (soft p), mh (nasal p), ph (aspirate p), f (soft b/m), m (nasal b) -> "p"
+#   dental  t, d (soft t), nh (nasal t), th (aspirate t), dd (soft d), n (nasal d)  -> "t"
+#   velar   c, g (soft c), ngh (nasal c), ch (aspirate c), ng (nasal g)             -> "c"
+#   ll, l (soft ll) -> "ll";  rh, r (soft rh) -> "rh"
+# ff never mutates and keeps its own key.
+_MUTATIONS = (
+    ("ngh", "c"), ("ng", "c"), ("ch", "c"), ("c", "c"), ("g", "c"),
+    ("mh", "p"), ("ph", "p"), ("ff", "ff"), ("f", "p"), ("b", "p"), ("m", "p"), ("p", "p"),
+    ("nh", "t"), ("th", "t"), ("dd", "t"), ("d", "t"), ("n", "t"), ("t", "t"),
+    ("ll", "ll"), ("l", "ll"), ("rh", "rh"), ("r", "rh"),
+)
+_VOWELS = frozenset("aeiouwy")
+
+
+def welsh_key(word: str) -> str:
+    """The mutation-folded key of a normalised Welsh word (see WelshMutationFilter)."""
+    if len(word) < 2 or not word.isalpha():
+        return word
+    if word[0] == "h" and word[1] in _VOWELS:
+        return word[1:]  # h-prothesis: "ei hardal" -> ardal
+    for initial, radical in _MUTATIONS:
+        if word.startswith(initial) and len(word) > len(initial):
+            return radical + word[len(initial) :]
+    return word
+
+
+def welsh_soft_g(word: str) -> str | None:
+    """The key of the word this could be with a soft-mutated (dropped) g, if any.
+
+    Soft mutation drops a radical g ("gofal" -> "ofal", "gwaith" -> "waith", "glas" ->
+    "las"), so a word starting with a vowel, w, l or r (not ll or rh) may have lost one. An
+    initial h is never a dropped g, so an h-word gets no such key.
+    """
+    if len(word) < 3 or not word.isalpha() or word[0] == "h":
+        return None
+    if word[0] in _VOWELS or (word[0] in "lr" and word[1] not in "lh"):
+        return welsh_key("g" + word)
+    return None
+
+
+class WelshMutationFilter(Filter):
+    """Fold Welsh initial mutations so every form of a word meets its radical.
+
+    Each word is replaced by a key in which its initial consonant is folded to its class
+    (see `_MUTATIONS`): caethwasiaeth, gaethwasiaeth, nghaethwasiaeth and chaethwasiaeth
+    all become "caethwasiaeth"; plant, blant, mhlant and phlant all become "plant". Folding
+    both the index and the query to one key per word keeps the matching symmetric and keeps
+    phrases lined up. The cost is that radicals of one class meet too (mam/pam, nos/dos):
+    rare pairs in guidance text, and the only way to match "fam" to "mam" and "famau" to
+    "mamau" without a dictionary.
+
+    The dropped g of a soft mutation ("ofal" for "gofal") cannot be folded the same way
+    without merging every vowel-initial word with c and g: instead, at index time only, a
+    word that may have lost a g also gets the key with the g restored, at the same position.
+    A query for the radical ("gofal") then finds the mutated text ("ei ofal"), while a query
+    for a vowel word ("arian") does not pick up unrelated g-words. h-prothesis ("ei hawl")
+    is folded by dropping an h before a vowel; radical h-words (hawl, heddlu) lose their h
+    on both sides alike.
+    """
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        for t in tokens:
+            if t.stopped:
+                yield t
+                continue
+            word = t.text
+            t.text = welsh_key(word)
+            soft_g = None if t.mode == "query" else welsh_soft_g(word)
+            yield t
+            if soft_g is not None and soft_g != t.text:
+                yield _copy(t, soft_g)
+
+
+def english_analyzer() -> Analyzer:
+    """English: normalise, split, stop words, Porter stemming (see the module docstring)."""
+    return (
+        WordTokenizer()
+        | SplitFilter(welsh=False)
+        | NormaliseFilter()
+        | StopFilter(ENGLISH_STOP_WORDS)
+        | EnglishStemFilter()
+    )
+
+
+def welsh_analyzer() -> Analyzer:
+    """Welsh: normalise, split on apostrophes, Welsh stop words, fold mutations; no stemming."""
+    return (
+        WordTokenizer()
+        | SplitFilter(welsh=True)
+        | NormaliseFilter()
+        | StopFilter(WELSH_STOP_WORDS)
+        | WelshMutationFilter()
+    )
+
+
+def terms(analyzer: Analyzer, text: str, mode: str = "index") -> list[str]:
+    """The terms `analyzer` makes of `text` (for tests and the benchmark's diagnostics)."""
+    return [t.text for t in analyzer(text, mode=mode)]
