@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Words as staff write them: letters and digits, joined by & or an apostrophe ("A&E",
-# "child's", "i'w"). Hyphens split words, as the index's tokenizers do.
-WORD = re.compile(r"[^\W_]+(?:[&'\u2019][^\W_]+)*")
+# Words as staff write them: letters and digits, joined by &, an apostrophe, a hyphen, a dot
+# or a comma ("A&E", "child's", "i'w", "co-ordinate", "N.R.M", "2,000"), kept whole so the
+# analyzer (indexer/analysis.py) can join them as it does at index time.
+WORD = re.compile(r"[^\W_]+(?:[&'\u2019.,-][^\W_]+)*")
 _PART = re.compile(r'(?P<neg>-?)"(?P<phrase>[^"]*)"|(?P<chunk>\S+)')
 # A long paste must not become a query of hundreds of clauses.
 MAX_WORDS = 32

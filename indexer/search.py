@@ -424,7 +424,8 @@ class PassageSearcher:
 
         corrections: dict[str, str] = {}
         for word in dict.fromkeys(parsed.words + [w for p in parsed.phrases for w in p]):
-            if synonyms.knows(word) or builder.known(word):
+            # A stop word analyses to nothing, so it is never "known": it is not misspelt.
+            if synonyms.knows(word) or builder.function_word(word) or builder.known(word):
                 continue
             correction = derived.vocabulary.correct(word)
             if correction is not None:
@@ -435,11 +436,20 @@ class PassageSearcher:
         results, matches = self._matches(searcher, derived, builder, units, parsed, language,
                                          "all", document)
         kept = [m for m in matches if self._passes(derived, m[1], chosen)]
-        if not kept and (len(units) > 1 or any(len(u.words) > 1 for u in units)):
-            page.matched = "any"
-            results, matches = self._matches(searcher, derived, builder, units, parsed,
-                                             language, "any", document)
-            kept = [m for m in matches if self._passes(derived, m[1], chosen)]
+        if len(units) > 1 or any(len(u.words) > 1 for u in units):
+            # All words preferred: passages with every word first, then those with some of
+            # them, so a long question still finds what a strict AND would leave out.
+            any_results, any_matches = self._matches(searcher, derived, builder, units,
+                                                     parsed, language, "any", document)
+            if any_results is not None:
+                seen = {docnum for _, docnum in matches}
+                extra = [m for m in any_matches if m[1] not in seen]
+                if not kept and extra:
+                    page.matched = "any"
+                matches = matches + extra
+                kept = kept + [m for m in extra if self._passes(derived, m[1], chosen)]
+                # Its terms include every word, so it highlights both kinds of passage.
+                results = any_results
         page.facets = self._facets(derived, matches, chosen)
         page.total_passages = len(kept)
         rows, more = self._collapse(derived, kept, collapse and document is None)
