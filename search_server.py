@@ -234,7 +234,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
         data = read_status(settings.storage.index_dir)
         if data is None:
             return _error(503, "no status yet: run `hubsearch crawl` then `hubsearch index`")
-        return JSONResponse({**data, "serving": searcher.generation()})
+        return JSONResponse({**data, "serving": searcher.generation(), **searcher.counts()})
 
     def document(request: Request) -> Response:
         doc_id = request.path_params["doc_id"]

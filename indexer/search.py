@@ -383,6 +383,15 @@ class PassageSearcher:
             derived.documents = DocumentIndex(self._local.generation)
         return derived.documents.get(searcher, doc_id)
 
+    def counts(self) -> dict[str, int]:
+        """Passages and documents in the generation being served."""
+        try:
+            _, derived = self._searcher()
+        except IndexNotReady:
+            return {"indexed_passages": 0, "indexed_documents": 0}
+        urls = derived.document_url
+        return {"indexed_passages": len(urls), "indexed_documents": len(set(urls))}
+
     def built_at(self) -> float | None:
         """When the generation being served was switched in (its directory's mtime)."""
         current = generations.current_generation(self.index_dir)

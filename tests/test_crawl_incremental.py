@@ -115,7 +115,7 @@ def test_moved_document_is_indexed_once_under_its_final_url(hub):
     run_crawl(settings)
     result = build_index(settings)
     assert result.documents == 2  # the hub page and the one document
-    hits = PassageSearcher(settings.storage.index_dir).search("recording concerns").results
+    hits = PassageSearcher(settings.storage.index_dir).search('"recording concerns"').results
     assert len({h.document_url for h in hits}) == 1
 
 
@@ -131,7 +131,7 @@ def test_canonical_link_is_honoured(hub):
     site.routes["/docs/recording.html"] = Page(page)
     run_crawl(settings)
     build_index(settings)
-    hits = PassageSearcher(settings.storage.index_dir).search("recording concerns").results
+    hits = PassageSearcher(settings.storage.index_dir).search('"recording concerns"').results
     assert {h.document_url for h in hits} == {canonical}
     assert len(hits) == 1
 

@@ -92,6 +92,8 @@ def test_api_status_serves_the_report_saved_with_the_index(crawled):
     assert data["index"]["switched"] is True and data["serving"] == data["index"]["generation"]
     assert {d["url"]: d["state"] for d in data["documents"]}[f"{url}/docs/flaky.html"] == "stale"
     assert data["last_run"]["gone"] == 1
+    # The hub page and the three guides still searchable (the 410 one is gone).
+    assert data["indexed_passages"] >= 4 and data["indexed_documents"] == 4
 
 
 def test_report_without_a_store_is_one_line(tmp_path):
