@@ -1,9 +1,9 @@
 """Word (.docx) files to `ExtractedDocument`: sections cut at the document's heading styles.
 
 This module owns reading DOCX with python-docx (body paragraphs and table cells, in document
-order), turning the "Title" and "Heading 1..6" styles into `heading_path`s, and `OutlineSections`,
-the heading-stack builder the ODT extractor shares. Word files have no pages or anchors a link can
-point at, so every section has `page=None` and `anchor=None`.
+order) and turning the "Title" and "Heading 1..6" styles into `heading_path`s, through the
+heading-stack builder in crawler/outline.py that the ODT extractor shares. Word files have no
+pages or anchors a link can point at, so every section has `page=None` and `anchor=None`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from pathlib import PurePosixPath
-from urllib.parse import unquote, urlsplit
 
 import docx
 from docx.opc.exceptions import PackageNotFoundError
@@ -20,76 +18,14 @@ from docx.styles.style import BaseStyle
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from crawler.document import ExtractedDocument, ExtractionError, Section
-from crawler.language import detect_language, normalise_text
+from crawler.document import ExtractedDocument, ExtractionError
+from crawler.outline import OutlineSections, clean_text
 
 _HEADING_STYLE = re.compile(r"^heading ([1-9])$", re.IGNORECASE)
 # Built-in styles whose paragraphs repeat other text (a table of contents) or are not prose.
 _SKIPPED_STYLE = re.compile(r"^(toc |table of contents|toc heading)", re.IGNORECASE)
 # A custom heading style is usually based on a built-in one; a few hops find it.
 _MAX_STYLE_HOPS = 5
-
-
-def clean_text(text: str) -> str:
-    """NFKC-normalise and collapse whitespace (tabs, soft line breaks) to single spaces."""
-    return " ".join(normalise_text(text).split())
-
-
-def file_title(url: str) -> str:
-    """The file name without its suffix: the title of last resort for an untitled document."""
-    name = unquote(PurePosixPath(urlsplit(url).path).name)
-    return PurePosixPath(name).stem if name else ""
-
-
-class OutlineSections:
-    """Turns a stream of headings and paragraphs into sections with heading paths.
-
-    Level 0 is the document's own title paragraph, 1-9 are outline levels. The title is only
-    known at the end (metadata may be empty), so paths are built in `finish`, the way the PDF
-    extractor does: `[title, *headings]`, without saying the title twice.
-    """
-
-    def __init__(self) -> None:
-        self._stack: list[tuple[int, str]] = []
-        self._blocks: list[str] = []
-        self._raw: list[tuple[list[str], str]] = []
-        self.first_heading = ""
-        self.title_paragraph = ""
-
-    def heading(self, level: int, text: str) -> None:
-        text = clean_text(text)
-        if not text:
-            return
-        self._end_section()
-        if level == 0 and not self.title_paragraph:
-            self.title_paragraph = text
-        if level > 0 and not self.first_heading:
-            self.first_heading = text
-        while self._stack and self._stack[-1][0] >= level:
-            self._stack.pop()
-        self._stack.append((level, text))
-
-    def paragraph(self, text: str) -> None:
-        if text.strip():
-            self._blocks.append(text)
-
-    def _end_section(self) -> None:
-        if self._blocks:
-            self._raw.append(([t for _, t in self._stack], "\n\n".join(self._blocks)))
-        self._blocks = []
-
-    def finish(self, title: str) -> list[Section]:
-        self._end_section()
-        sections = []
-        for headings, text in self._raw:
-            if headings and _key(headings[0]) == _key(title):
-                headings = headings[1:]
-            sections.append(Section(heading_path=[title, *headings], text=text))
-        return sections
-
-
-def _key(text: str) -> str:
-    return " ".join(text.split()).casefold()
 
 
 def extract_docx(body: bytes, url: str, language_hint: str = "") -> ExtractedDocument:
@@ -121,23 +57,9 @@ def extract_docx(body: bytes, url: str, language_hint: str = "") -> ExtractedDoc
             text = "- " + text
         builder.paragraph(text)
 
-    meta_title = clean_text(document.core_properties.title or "")
-    title = (
-        meta_title
-        or builder.title_paragraph
-        or builder.first_heading
-        or file_title(url)
-        or url
-    )
-    sections = builder.finish(title)
-    if not sections:
-        raise ExtractionError("no text found in the Word document")
-    sample = " ".join(s.text for s in sections[:20])
-    return ExtractedDocument(
-        title=title,
-        doc_type="docx",
-        language=language_hint or detect_language(sample),
-        sections=sections,
+    return builder.document(
+        meta_title=clean_text(document.core_properties.title or ""), url=url,
+        doc_type="docx", language_hint=language_hint, kind="Word document",
     )
 
 

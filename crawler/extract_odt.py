@@ -16,8 +16,7 @@ from odf.namespaces import STYLENS, TABLENS, TEXTNS
 from odf.opendocument import OpenDocument, load
 
 from crawler.document import ExtractedDocument, ExtractionError
-from crawler.extract_docx import OutlineSections, clean_text, file_title
-from crawler.language import detect_language
+from crawler.outline import OutlineSections, clean_text
 
 # Containers whose text repeats the body (tables of contents, indexes) or is not prose.
 _SKIPPED = {
@@ -55,22 +54,9 @@ def extract_odt(body: bytes, url: str, language_hint: str = "") -> ExtractedDocu
     for node in document.meta.getElementsByType(dc.Title):
         meta_title = clean_text(_inline_text(node))
         break
-    title = (
-        meta_title
-        or builder.title_paragraph
-        or builder.first_heading
-        or file_title(url)
-        or url
-    )
-    sections = builder.finish(title)
-    if not sections:
-        raise ExtractionError("no text found in the OpenDocument file")
-    sample = " ".join(s.text for s in sections[:20])
-    return ExtractedDocument(
-        title=title,
-        doc_type="odt",
-        language=language_hint or detect_language(sample),
-        sections=sections,
+    return builder.document(
+        meta_title=meta_title, url=url, doc_type="odt", language_hint=language_hint,
+        kind="OpenDocument file",
     )
 
 
