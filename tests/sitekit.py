@@ -116,3 +116,24 @@ class ScriptedSite:
 
     def requests_for(self, path: str) -> list[dict[str, str]]:
         return [headers for p, headers in self.requests if p == path]
+
+
+# A hub as maintainers meet it: three guides and one that has moved (301). `break_some`
+# then withdraws one (410) and takes another down (503).
+MAINTAINED_DOCS = ["/docs/first.html", "/docs/old-name.html", "/docs/withdrawn.html",
+                   "/docs/flaky.html"]
+
+
+def maintained_hub(site: ScriptedSite, text: str) -> None:
+    site.routes["/hub"] = Page(html_page("Hub", ["Guidance for professionals."],
+                                         MAINTAINED_DOCS))
+    for path in ("/docs/first.html", "/docs/new-name.html", "/docs/withdrawn.html",
+                 "/docs/flaky.html"):
+        site.routes[path] = Page(html_page(f"Guide {path}", [text]))
+    site.routes["/docs/old-name.html"] = Page(
+        "", status=301, headers={"Location": "/docs/new-name.html"}, validators=False)
+
+
+def break_some(site: ScriptedSite) -> None:
+    site.routes["/docs/withdrawn.html"] = Page("gone", status=410, content_type="text/plain")
+    site.routes["/docs/flaky.html"] = Page("busy", status=503, content_type="text/plain")

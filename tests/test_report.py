@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from sitekit import Page, html_page
+from sitekit import break_some, maintained_hub
 from starlette.testclient import TestClient
 
 from hubsearch.settings import load_settings
@@ -29,14 +29,7 @@ def crawled(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("report")
     with ScriptedSite() as site:
-        docs = ["/docs/visits.html", "/docs/old-name.html", "/docs/withdrawn.html",
-                "/docs/flaky.html"]
-        site.routes["/hub"] = Page(html_page("Hub", ["Guidance for health visitors."], docs))
-        for path in ("/docs/visits.html", "/docs/new-name.html", "/docs/flaky.html",
-                     "/docs/withdrawn.html"):
-            site.routes[path] = Page(html_page(f"Guide {path}", [TEXT]))
-        site.routes["/docs/old-name.html"] = Page(
-            "", status=301, headers={"Location": "/docs/new-name.html"}, validators=False)
+        maintained_hub(site, TEXT)
         config = tmp / "config.toml"
         config.write_text(
             "# test hub\n[crawl]\ndownload_delay = 0\nretry_times = 0\n"
@@ -44,8 +37,7 @@ def crawled(tmp_path_factory):
             f"[[sources]]\nname = 'health'\nurl = '{site.url}/hub'\n"
         )
         assert hubsearch("crawl", "--config", str(config)).returncode == 0
-        site.routes["/docs/withdrawn.html"] = Page("gone", status=410, content_type="text/plain")
-        site.routes["/docs/flaky.html"] = Page("busy", status=503, content_type="text/plain")
+        break_some(site)
         crawl = hubsearch("crawl", "--config", str(config))
         assert crawl.returncode == 0, crawl.stderr
         yield config, site.url

@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 from conftest import settings_for
-from sitekit import Page, ScriptedSite, html_page
+from sitekit import ScriptedSite, break_some, maintained_hub
 from starlette.testclient import TestClient
 
 from crawler.run import run_crawl
@@ -24,21 +24,13 @@ def site_status(tmp_path_factory):
     """Crawl a scripted site, index it, then break some of it and crawl again."""
     tmp = tmp_path_factory.mktemp("status")
     with ScriptedSite() as site:
-        docs = ["/docs/nurses.html", "/docs/old-name.html", "/docs/withdrawn.html",
-                "/docs/flaky.html"]
-        site.routes["/hub"] = Page(html_page("Hub", ["Guidance for school nurses."], docs))
-        for path in ("/docs/nurses.html", "/docs/new-name.html", "/docs/withdrawn.html",
-                     "/docs/flaky.html"):
-            site.routes[path] = Page(html_page(f"Guide {path}", [TEXT]))
-        site.routes["/docs/old-name.html"] = Page(
-            "", status=301, headers={"Location": "/docs/new-name.html"}, validators=False)
+        maintained_hub(site, TEXT)
         settings = settings_for(tmp, f"{site.url}/hub")
         client = TestClient(create_app(settings))
         before = client.get("/status")
         run_crawl(settings)
         first = build_index(settings)
-        site.routes["/docs/withdrawn.html"] = Page("gone", status=410, content_type="text/plain")
-        site.routes["/docs/flaky.html"] = Page("busy", status=503, content_type="text/plain")
+        break_some(site)
         run_crawl(settings)
         # Two of the six documents failed: over the 30% limit, so the gate keeps `first`.
         with pytest.raises(IndexBuildError):
