@@ -114,10 +114,47 @@ def add_document(
     return count
 
 
-def _add(writer: IndexWriter, key: str, stored: StoredDocument, audience: tuple[str, ...]) -> int:
+@dataclass(frozen=True)
+class Attribution:
+    """The source a document is shown under, and the audience tags it is filtered by."""
+
+    source: str
+    audience: tuple[str, ...]
+
+    def version(self, stored: StoredDocument) -> str:
+        # A document is re-indexed when its body or its attribution changes.
+        return f"{stored.sha256}|{self.source}|{','.join(self.audience)}"
+
+
+def _attribute(settings: Settings, docs: dict[str, StoredDocument]) -> dict[str, Attribution]:
+    """Each document's source: the first configured source whose hub page links to it.
+
+    The crawl records whichever hub page happened to ask for a shared document first, which
+    varies from night to night; this is stable. The audience is every linking source's tags.
+    """
+    order = {s.name: i for i, s in enumerate(settings.sources)}
+    audience_of = {s.name: s.audience for s in settings.sources}
+    linked_from: dict[str, list[str]] = {}
+    hubs = sorted((d for d in docs.values() if d.is_source and d.document),
+                  key=lambda d: order.get(d.source, len(order)))
+    for hub in hubs:
+        for link in hub.document.links:
+            names = linked_from.setdefault(link, [])
+            if hub.source not in names:
+                names.append(hub.source)
+    attributions = {}
+    for key, stored in docs.items():
+        names = linked_from.get(stored.url) if not stored.is_source else None
+        names = names or [stored.source]
+        audience = tuple(sorted({tag for name in names for tag in audience_of.get(name, ())}))
+        attributions[key] = Attribution(names[0], audience)
+    return attributions
+
+
+def _add(writer: IndexWriter, key: str, stored: StoredDocument, who: Attribution) -> int:
     assert stored.document is not None
     return add_document(
-        writer, key, stored.document, source=stored.source, audience=audience,
+        writer, key, stored.document, source=who.source, audience=who.audience,
         fetched_at=stored.last_success_at or stored.fetched_at or "",
     )
 
@@ -181,8 +218,7 @@ def build_index(settings: Settings, *, full: bool = False) -> BuildResult:
                 "the document store has no searchable documents; run `hubsearch crawl` first"
             )
         manifest = None if full or current is None else read_manifest(current)
-        audiences = {s.name: s.audience for s in settings.sources}
-        result = _update(index_dir, current, manifest, docs, audiences)
+        result = _update(index_dir, current, manifest, docs, _attribute(settings, docs))
         result.seconds = time.monotonic() - started
         _write_status(settings, store, switched=result.mode != "unchanged",
                       generation=result.generation, mode=result.mode, reason=None)
@@ -194,11 +230,12 @@ def _update(
     current: Path | None,
     manifest: dict[str, Any] | None,
     docs: dict[str, StoredDocument],
-    audiences: dict[str, tuple[str, ...]],
+    attributions: dict[str, Attribution],
 ) -> BuildResult:
     old = (manifest or {}).get("documents", {})
+    version = {k: attributions[k].version(stored) for k, stored in docs.items()}
     added = sorted(k for k in docs if k not in old)
-    changed = sorted(k for k in docs if k in old and old[k]["sha256"] != docs[k].sha256)
+    changed = sorted(k for k in docs if k in old and old[k].get("version") != version[k])
     removed = sorted(k for k in old if k not in docs)
     if manifest is not None and current is not None and not (added or changed or removed):
         total = sum(d["passages"] for d in old.values())
@@ -223,8 +260,9 @@ def _update(
             entries.pop(key, None)
         written = 0
         for key in todo:
-            count = _add(writer, key, docs[key], audiences.get(docs[key].source, ()))
-            entries[key] = {"sha256": docs[key].sha256, "passages": count, "url": docs[key].url}
+            count = _add(writer, key, docs[key], attributions[key])
+            entries[key] = {"sha256": docs[key].sha256, "version": version[key],
+                            "passages": count, "url": docs[key].url}
             written += count
         writer.commit()
         _write_json(generation / MANIFEST, {"built_at": utc_now(), "documents": entries})
