@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
@@ -66,11 +65,19 @@ def test_the_page_offers_the_suggestion_as_a_link(client):
     assert 'href="?q=safeguarding+lead"' in page
 
 
-def test_a_suggestion_is_cheap_once_the_vocabulary_is_built(demo_index):
+def test_the_vocabulary_is_built_once_per_index_generation(demo_index):
+    # Its cost is paid once per generation, not per query (timings live in bench/, not here).
     settings, _ = demo_index
     searcher = PassageSearcher(settings.storage.index_dir)
-    searcher.search("traffiking")  # builds this generation's vocabulary and delete index
-    started = time.perf_counter()
-    for _ in range(20):
-        searcher.search("traffiking")
-    assert (time.perf_counter() - started) / 20 < 0.05
+    searcher.search("traffiking")
+    built = searcher._derived(*_current(searcher)).vocabulary
+    for _ in range(3):
+        assert searcher.search("traffiking").suggestion == "trafficking"
+    assert searcher._derived(*_current(searcher)).vocabulary is built
+
+
+def _current(searcher: PassageSearcher):
+    from indexer import generations
+
+    searcher_obj, _ = searcher._searcher()
+    return generations.current_generation(searcher.index_dir), searcher_obj
