@@ -34,6 +34,8 @@ class ExtractedDocument:
     # Absolute URLs linked from the main content, in document order (HTML only).
     links: list[str] = field(default_factory=list)
     canonical_url: str | None = None
+    # A canonical URL on another host, which is not trusted (crawler/bounds.py).
+    ignored_canonical_url: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,4 +50,5 @@ class ExtractedDocument:
             sections=sections,
             links=list(data.get("links", [])),
             canonical_url=data.get("canonical_url"),
+            ignored_canonical_url=data.get("ignored_canonical_url"),
         )

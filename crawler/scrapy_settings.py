@@ -37,8 +37,14 @@ def scrapy_settings(
         "REMOTE_CONTROL_ENABLED": False,
         "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
         "DOWNLOADER_MIDDLEWARES": {
+            # First of all, so a refused host costs no robots.txt fetch and no connection.
+            "crawler.middlewares.address_guard.AddressGuardMiddleware": 50,
             "crawler.middlewares.conditional.ConditionalRequestMiddleware": 560,
         },
+        # Every connection's address comes from here, checked and pinned (crawler/resolver.py).
+        "TWISTED_DNS_RESOLVER": "crawler.resolver.GuardedResolver",
+        "HUBSEARCH_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,
+        "HUBSEARCH_ALLOWED_NETWORKS": list(crawl.allowed_networks),
         "HUBSEARCH_STORE_PATH": str(settings.storage.store_path),
         "HUBSEARCH_GONE_AFTER_FAILURES": crawl.gone_after_failures,
         # The sources crawled in this run: only their unlinked documents may be dropped.

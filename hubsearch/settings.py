@@ -7,6 +7,7 @@ cannot be half-added. Nothing else in the code base reads config.toml.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import tomlkit
 from tomlkit.exceptions import ParseError
 
 from hubsearch.errors import HubsearchError
+from hubsearch.network_policy import AddressPolicy
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -67,6 +69,20 @@ SPEC: dict[str, tuple[Option, ...]] = {
         Option("max_links_per_page", int, 200, "Links followed from one source page at most."),
         Option("parse_timeout", float, 60.0, "Seconds one document may take to parse."),
         Option("parse_memory_mb", int, 2048, "Memory one document's parser may use, in MB."),
+        Option(
+            "allow_private_networks",
+            bool,
+            False,
+            "Also crawl loopback, private (RFC 1918, fc00::/7) and CGNAT addresses: only for "
+            "an intranet hub. Link-local (cloud metadata) stays refused unless listed below.",
+        ),
+        Option(
+            "allowed_networks",
+            list,
+            [],
+            "Networks the crawler may reach even though they are not public, e.g. "
+            "[\"10.20.0.0/16\"]: the narrow alternative to allow_private_networks.",
+        ),
     ),
     "index": (
         Option(
@@ -147,6 +163,8 @@ class CrawlSettings:
     max_links_per_page: int
     parse_timeout: float
     parse_memory_mb: int
+    allow_private_networks: bool = False
+    allowed_networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -313,6 +331,23 @@ def _check_ranges(values: dict[str, dict[str, Any]], text: str) -> None:
         ) from None
 
 
+def _address_policy(crawl: dict[str, Any], text: str) -> AddressPolicy:
+    """Check crawl.allowed_networks and return the address guard's policy."""
+    networks = crawl["allowed_networks"]
+    for network in networks:
+        try:
+            if not isinstance(network, str):
+                raise TypeError(network)
+            ipaddress.ip_network(network, strict=False)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"crawl.allowed_networks{_where(text, 'crawl', 'allowed_networks')}: "
+                f"not a network such as \"10.20.0.0/16\": {network!r}"
+            ) from None
+    crawl["allowed_networks"] = tuple(networks)
+    return AddressPolicy.from_settings(crawl["allow_private_networks"], networks)
+
+
 def parse_settings(text: str, path: Path) -> Settings:
     """Validate config text; raise ConfigError with a one-line reason on any problem."""
     try:
@@ -333,6 +368,7 @@ def parse_settings(text: str, path: Path) -> Settings:
             raise ConfigError(f"{table}: expected a table, got {type(raw).__name__}")
         values[table] = _read_table(raw, options, text, table)
     _check_ranges(values, text)
+    policy = _address_policy(values["crawl"], text)
 
     raw_sources = doc.get("sources", [])
     if not isinstance(raw_sources, list):
@@ -347,6 +383,14 @@ def parse_settings(text: str, path: Path) -> Settings:
             raise ConfigError(
                 f"sources[{i}].url{_where(text, 'sources', 'url', i)}: "
                 f"not an http(s) URL: {v['url']!r}"
+            )
+        refusal = policy.host_refusal(urlsplit(v["url"]).hostname or "")
+        if refusal:
+            # The crawler would refuse it too; saying so here stops it reaching the config.
+            raise ConfigError(
+                f"sources[{i}].url{_where(text, 'sources', 'url', i)}: {refusal}; set "
+                "crawl.allow_private_networks = true (or crawl.allowed_networks) for an "
+                "intranet hub"
             )
         if not v["name"].strip():
             raise ConfigError(f"sources[{i}].name{_where(text, 'sources', 'name', i)}: empty")
@@ -412,7 +456,9 @@ def settings_from_json(text: str) -> Settings:
     data = json.loads(text)
     return Settings(
         path=Path(data["path"]),
-        crawl=CrawlSettings(**data["crawl"]),
+        crawl=CrawlSettings(**{
+            **data["crawl"], "allowed_networks": tuple(data["crawl"].get("allowed_networks", ()))
+        }),
         storage=StorageSettings(
             store_path=Path(data["storage"]["store_path"]),
             index_dir=Path(data["storage"]["index_dir"]),

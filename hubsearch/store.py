@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.document import ExtractedDocument
+from hubsearch.urls import same_host
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -115,9 +116,13 @@ class StoredDocument:
 
     @property
     def index_key(self) -> str:
-        """The one URL a document is indexed under: its canonical link, else its final URL."""
+        """The one URL a document is indexed under: its canonical link, else its final URL.
+
+        A canonical link counts only on the host the document was fetched from (rows stored
+        before the crawler checked this are held to the same rule).
+        """
         canonical = self.document.canonical_url if self.document else None
-        if canonical and canonical.startswith(("http://", "https://")):
+        if canonical and same_host(canonical, self.final_url):
             return canonical.split("#", 1)[0]
         return self.final_url
 

@@ -61,14 +61,19 @@ class BuildResult:
         )
 
 
+def _claim(stored: StoredDocument, key: str) -> tuple[bool, str]:
+    return stored.final_url.split("#", 1)[0] == key, stored.last_success_at or ""
+
+
 def _documents(store: DocumentStore) -> dict[str, StoredDocument]:
     """Searchable documents by the key they are indexed under, each key once."""
     docs: dict[str, StoredDocument] = {}
     for stored in store.searchable():
         # Two requested URLs that end at one document (a redirect, a canonical link) are
-        # indexed once; the most recently confirmed copy wins.
+        # indexed once: the page actually at that URL wins over one that only claims it by
+        # a canonical link, then the most recently confirmed copy.
         key = stored.index_key
-        if key not in docs or (stored.last_success_at or "") > (docs[key].last_success_at or ""):
+        if key not in docs or _claim(stored, key) > _claim(docs[key], key):
             docs[key] = stored
     return docs
 

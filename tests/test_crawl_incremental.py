@@ -154,6 +154,7 @@ def test_report_runs_lists_the_history(hub):
     run_crawl(settings)
     config = settings.storage.store_path.parent / "config.toml"
     config.write_text(
+        "[crawl]\nallow_private_networks = true\n"
         "[storage]\nstore_path = 'hub.sqlite'\nindex_dir = 'index'\n"
         f"[[sources]]\nname = 'hub'\nurl = {json.dumps(settings.sources[0].url)}\n"
     )

@@ -33,6 +33,7 @@ def crawled(tmp_path_factory):
         config = tmp / "config.toml"
         config.write_text(
             "# test hub\n[crawl]\ndownload_delay = 0\nretry_times = 0\n"
+            "allow_private_networks = true\n"
             "[storage]\nstore_path = 'hub.sqlite'\nindex_dir = 'index'\n"
             f"[[sources]]\nname = 'health'\nurl = '{site.url}/hub'\n"
         )

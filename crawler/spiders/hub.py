@@ -22,6 +22,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
+from crawler.bounds import bound_document, trusted_canonical
 from crawler.document import ExtractionError
 from crawler.extract import extract_isolated
 from crawler.failures import describe_failure
@@ -61,16 +62,24 @@ class HubSpider(scrapy.Spider):
         self.requested: set[str] = set()
         self.sources = [s for s in hub_settings.sources if not sources or s.name in sources]
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
+    async def start(self) -> AsyncIterator[scrapy.Request | FailureItem]:
         for source in self.sources:
             self.requested.add(source.url)
-            yield scrapy.Request(
-                source.url,
-                callback=self.parse_document,
-                errback=self.on_error,
-                meta={"source": source.name, "language_hint": source.language,
-                      "follow": source.follow_links, "is_source": True},
-            )
+            try:
+                request = scrapy.Request(
+                    source.url,
+                    callback=self.parse_document,
+                    errback=self.on_error,
+                    meta={"source": source.name, "language_hint": source.language,
+                          "follow": source.follow_links, "is_source": True},
+                )
+            except ValueError as exc:
+                # A source that cannot even be requested fails alone; the others still run.
+                yield FailureItem(url=source.url, source=source.name, is_source=True,
+                                  reason=f"cannot request this URL: {exc}", status=None,
+                                  final_url=source.url, redirects=[])
+                continue
+            yield request
 
     async def parse_document(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
@@ -99,6 +108,10 @@ class HubSpider(scrapy.Spider):
                 is_source=meta.get("is_source", False),
             )
             return
+        document = bound_document(trusted_canonical(document, response.url))
+        if document.ignored_canonical_url:
+            self.logger.warning("ignored canonical URL of %s: %s is on another host",
+                                response.url, document.ignored_canonical_url)
         yield DocumentItem(
             url=requested,
             final_url=response.url,
@@ -129,13 +142,16 @@ class HubSpider(scrapy.Spider):
             # We dedupe links ourselves: with Scrapy's duplicate filter, a redirect loop's
             # return to a URL already asked for would be dropped without a trace, and the
             # document would get no outcome at all.
-            requests.append(scrapy.Request(
-                link,
-                callback=self.parse_document,
-                errback=self.on_error,
-                dont_filter=True,
-                meta={"source": meta["source"], "language_hint": "", "follow": False},
-            ))
+            try:
+                requests.append(scrapy.Request(
+                    link,
+                    callback=self.parse_document,
+                    errback=self.on_error,
+                    dont_filter=True,
+                    meta={"source": meta["source"], "language_hint": "", "follow": False},
+                ))
+            except ValueError as exc:
+                self.logger.warning("skipped link %s: %s", link[:200], exc)
         return requests
 
     def _stored_links(self, url: str) -> list[str]:
