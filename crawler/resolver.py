@@ -18,6 +18,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import getproxies
 
 import attr
 from scrapy.resolver import HostResolution
@@ -46,6 +48,13 @@ class Checked:
         return not self.allowed and self.refusal is not None
 
 
+def _hostname(proxy_url: str) -> str | None:
+    try:
+        return urlsplit(proxy_url if "://" in proxy_url else f"http://{proxy_url}").hostname
+    except ValueError:
+        return None
+
+
 @provider(IResolutionReceiver)
 class _Collector:
     def __init__(self) -> None:
@@ -64,9 +73,15 @@ class _Collector:
 
 @implementer(IHostnameResolver)
 class GuardedResolver:
-    def __init__(self, reactor: Any, policy: AddressPolicy) -> None:
+    def __init__(
+        self, reactor: Any, policy: AddressPolicy, proxy_hosts: frozenset[str] = frozenset()
+    ) -> None:
         self.reactor = reactor
         self.policy = policy
+        # The operator's own proxies (http_proxy, https_proxy) are often on the internal
+        # network; connecting to them is allowed. The page's host is still checked by the
+        # middleware before the request goes to the proxy.
+        self.proxy_hosts = frozenset(h.lower() for h in proxy_hosts)
         # The reactor's own getaddrinfo resolver (IPv4 and IPv6), which we wrap.
         self.original: IHostnameResolver = reactor.nameResolver
         self.pins: LocalCache[str, Checked] = LocalCache(PINNED_HOSTS)
@@ -75,10 +90,17 @@ class GuardedResolver:
     def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
         # Scrapy passes the CrawlerProcess here; only its settings are used.
         settings = crawler.settings
-        return cls(reactor, AddressPolicy.from_settings(
-            settings.getbool("HUBSEARCH_ALLOW_PRIVATE_NETWORKS"),
-            settings.getlist("HUBSEARCH_ALLOWED_NETWORKS"),
-        ))
+        proxies = getproxies() if settings.getbool("HTTPPROXY_ENABLED", True) else {}
+        return cls(
+            reactor,
+            AddressPolicy.from_settings(
+                settings.getbool("HUBSEARCH_ALLOW_PRIVATE_NETWORKS"),
+                settings.getlist("HUBSEARCH_ALLOWED_NETWORKS"),
+            ),
+            proxy_hosts=frozenset(
+                host for url in proxies.values() if (host := _hostname(url))
+            ),
+        )
 
     def install_on_reactor(self) -> None:
         self.reactor.installNameResolver(self)
@@ -115,6 +137,10 @@ class GuardedResolver:
         addressTypes: Sequence[type[IAddress]] | None = None,
         transportSemantics: str = "TCP",
     ) -> HostResolution:
+        if hostName.lower() in self.proxy_hosts:
+            return self.original.resolveHostName(
+                resolutionReceiver, hostName, portNumber, addressTypes, transportSemantics
+            )
         resolution = HostResolution(hostName)
         resolutionReceiver.resolutionBegan(resolution)
 

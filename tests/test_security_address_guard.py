@@ -219,3 +219,20 @@ def test_failed_lookup_is_not_pinned():
         d = resolver.check("flaky.example")
         assert isinstance(d, defer.Deferred)
     assert NoAnswer.asked == 2
+
+
+def test_operators_proxy_on_the_internal_network_may_be_reached(monkeypatch):
+    # Scrapy sends requests to the proxy from http_proxy; refusing that connection would
+    # stop every crawl behind an office proxy. The pages' own hosts are still checked.
+    from scrapy.settings import Settings as ScrapySettings
+
+    monkeypatch.setenv("http_proxy", "http://10.9.8.7:3128")
+    dns = RebindingDNS()
+    dns.answers = ["10.9.8.7"]
+
+    class Process:
+        settings = ScrapySettings({"HUBSEARCH_ALLOW_PRIVATE_NETWORKS": False})
+
+    resolver = GuardedResolver.from_crawler(Process(), _Reactor(dns))
+    assert _connect_addresses(resolver, "10.9.8.7", 3128) == ["10.9.8.7:3128"]
+    assert _connect_addresses(resolver, "10.9.8.8", 80) == []
