@@ -97,8 +97,10 @@ class GuardedResolver:
                 settings.getbool("HUBSEARCH_ALLOW_PRIVATE_NETWORKS"),
                 settings.getlist("HUBSEARCH_ALLOWED_NETWORKS"),
             ),
+            # "no" is the no_proxy list, not a proxy: its hosts get no exemption.
             proxy_hosts=frozenset(
-                host for url in proxies.values() if (host := _hostname(url))
+                host for scheme, url in proxies.items()
+                if scheme != "no" and (host := _hostname(url))
             ),
         )
 

@@ -41,6 +41,9 @@ def scrapy_settings(
             "crawler.middlewares.address_guard.AddressGuardMiddleware": 50,
             "crawler.middlewares.conditional.ConditionalRequestMiddleware": 560,
         },
+        # Guidance is on the web: no page or redirect may make the crawler read a local file,
+        # a data: URL, an S3 bucket with the machine's credentials, or FTP.
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "s3": None, "ftp": None},
         # Every connection's address comes from here, checked and pinned (crawler/resolver.py).
         "TWISTED_DNS_RESOLVER": "crawler.resolver.GuardedResolver",
         "HUBSEARCH_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,

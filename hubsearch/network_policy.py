@@ -65,6 +65,8 @@ def address_kind(address: IPAddress) -> str | None:
         return "reserved"
     if isinstance(address, ipaddress.IPv4Address) and address in _CGNAT:
         return "shared (CGNAT)"
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return "private"  # fec0::/10: deprecated, but still routed inside some networks
     if address.is_private:
         return "private"
     if not address.is_global:

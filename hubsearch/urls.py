@@ -23,6 +23,10 @@ def same_host(url: str, other: str) -> bool:
         return False
     if a.scheme not in ("http", "https") or b.scheme not in ("http", "https"):
         return False
+    # A user name can spell another site's address before the @ ("https://www.gov.wales%2F
+    # ...@evil.example/"); no real canonical or page URL carries one.
+    if "@" in a.netloc or "@" in b.netloc:
+        return False
     if not a.hostname or a.hostname.lower() != (b.hostname or "").lower():
         return False
     return a_port == b_port

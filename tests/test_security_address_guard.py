@@ -9,6 +9,10 @@ must never see a single request, and each URL must be recorded with a one-line r
 from __future__ import annotations
 
 import dataclasses
+import http.client
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import settings_for
@@ -236,3 +240,79 @@ def test_operators_proxy_on_the_internal_network_may_be_reached(monkeypatch):
     resolver = GuardedResolver.from_crawler(Process(), _Reactor(dns))
     assert _connect_addresses(resolver, "10.9.8.7", 3128) == ["10.9.8.7:3128"]
     assert _connect_addresses(resolver, "10.9.8.8", 80) == []
+
+
+class SplitHorizonProxy:
+    """An office proxy whose own DNS knows names ours does not (internal.test -> 127.0.0.2)."""
+
+    def __init__(self) -> None:
+        proxy = self
+        self.seen: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                proxy.seen.append(self.path)
+                target = urlsplit(self.path)
+                host = {"internal.test": "127.0.0.2"}.get(target.hostname, target.hostname)
+                upstream = http.client.HTTPConnection(host, target.port, timeout=5)
+                upstream.request("GET", target.path or "/")
+                answer = upstream.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.getheader("Content-Type") or "text/html")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> SplitHorizonProxy:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_proxy_cannot_be_used_to_reach_a_name_only_it_resolves(tmp_path, monkeypatch):
+    with SplitHorizonProxy() as proxy, ScriptedSite() as hub, \
+            ScriptedSite(host="127.0.0.2") as internal:
+        internal.routes["/latest/meta-data/iam"] = Page(html_page("Credentials", [SECRET]))
+        target = f"http://internal.test:{internal.port}/latest/meta-data/iam"
+        hub.routes["/hub"] = Page(html_page("Hub", ["Guidance."], [target]))
+        monkeypatch.setenv("http_proxy", proxy.url)
+        monkeypatch.setenv("no_proxy", "")
+        settings = guarded(settings_for(tmp_path, f"{hub.url}/hub"))
+        run_crawl(settings)
+        assert internal.requests == []
+        assert any(path.endswith("/hub") for path in proxy.seen), "the hub went by the proxy"
+    with DocumentStore(settings.storage.store_path) as store:
+        row = store.get(target)
+    assert row.document is None and row.error.startswith("refused: the host does not resolve")
+
+
+def test_no_proxy_list_gets_no_exemption_from_the_resolver(monkeypatch):
+    from scrapy.settings import Settings as ScrapySettings
+
+    monkeypatch.setenv("no_proxy", "169.254.169.254")
+    monkeypatch.setenv("http_proxy", "http://10.9.8.7:3128")
+    dns = RebindingDNS()
+    dns.answers = ["169.254.169.254"]
+
+    class Process:
+        settings = ScrapySettings({"HUBSEARCH_ALLOW_PRIVATE_NETWORKS": True})
+
+    resolver = GuardedResolver.from_crawler(Process(), _Reactor(dns))
+    assert _connect_addresses(resolver, "169.254.169.254", 80) == []
+
+
+def test_site_local_ipv6_is_not_public():
+    assert AddressPolicy().refusal("fec0::1") is not None

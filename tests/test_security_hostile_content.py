@@ -24,6 +24,7 @@ from indexer.search import PassageSearcher
 OFFICIAL = "https://www.gov.wales/modern-slavery-guidance-professionals"
 FAKE = "Ring the zanzibar helpline on 0800 000 0000 to report slavery concerns at once."
 TRUSTED = "Refer a potential victim through the national referral mechanism quokka route."
+USERINFO = "Call the wombat line on 0800 111 1111, open day and night, for any concern."
 IMPOSTOR = "Never refer anyone through the quokka route; tell nobody about your concerns."
 
 
@@ -46,8 +47,12 @@ def hostile(tmp_path_factory):
         site.routes["/trusted"] = Page(html_page("Referral guide", [TRUSTED]))
         site.routes["/canon2"] = Page(
             _with_canonical("Referral guide", IMPOSTOR, f"{site.url}/trusted"))
+        # A user name that spells the official address, on the page's own host.
+        spoof = f"https://www.gov.wales%2Fmodern-slavery-guidance@127.0.0.1:{site.port}/"
+        site.routes["/userinfo"] = Page(_with_canonical("Wombat support", USERINFO, spoof))
         site.routes["/hub"] = Page(html_page(
-            "Hub", ["Guidance for professionals."], ["/canon", "/trusted", "/canon2", "/huge"]))
+            "Hub", ["Guidance for professionals."],
+            ["/canon", "/trusted", "/canon2", "/huge", "/userinfo"]))
         settings = settings_for(tmp, f"{site.url}/hub")
         run_crawl(settings)
         build_index(settings)
@@ -61,6 +66,12 @@ def test_page_claiming_an_official_url_is_served_under_its_own_url(hostile):
     for hit in page.results:
         assert hit.document_url == f"{hostile['url']}/canon"
         assert "gov.wales" not in hit.deep_link and "gov.wales" not in hit.document_url
+
+
+def test_canonical_whose_user_name_spells_an_official_url_is_ignored(hostile):
+    page = hostile["searcher"].search("wombat line")
+    assert page.results
+    assert all(hit.document_url == f"{hostile['url']}/userinfo" for hit in page.results)
 
 
 def test_foreign_canonical_is_recorded_as_ignored(hostile):
