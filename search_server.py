@@ -1,19 +1,28 @@
 """The search server: JSON API, the staff search page and a health check, over one index.
 
 Endpoints are sync functions so Starlette runs them in its thread pool; each thread keeps
-its own Whoosh searcher (see indexer/search.py). Query text is never logged: staff queries
-can name the people they are worried about.
+its own Whoosh searcher (see indexer/search.py), so the pool is bounded (WORKER_THREADS):
+more threads would not search faster on a few cores, only hold more searchers in memory.
+/healthz runs on the event loop, so it answers while every thread is busy. Query text is
+never logged: staff queries can name the people they are worried about.
+
+No response is cached by a browser or proxy (`Cache-Control: no-store`, static files
+aside): search pages echo the query. Page links are root-relative, never built from the
+Host header. The limits on connections, headers and bodies are in hubsearch/serving.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -23,16 +32,25 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from crawler.bounds import MAX_TITLE_CHARS, MAX_URL_CHARS
 from hubsearch import i18n
-from hubsearch.access_log import ObservedRequests, access_log
+from hubsearch.access_log import ObservedRequests, access_log, loggable
 from hubsearch.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from hubsearch.metrics import Metrics
-from hubsearch.openapi import MAX_QUERY_CHARS, openapi_document
+from hubsearch.openapi import openapi_document
 from hubsearch.report import attention
+from hubsearch.serving import RequestLimits
 from hubsearch.settings import Settings
 from indexer.build import read_manifest, read_status
+from indexer.query import QueryRefused, query_problem
 from indexer.schema import LANGUAGES
-from indexer.search import FACETS, MAX_LIMIT, IndexNotReady, PassageSearcher
+from indexer.search import (
+    DOCUMENT_PASSAGES,
+    FACETS,
+    MAX_LIMIT,
+    IndexNotReady,
+    PassageSearcher,
+)
 
 HERE = Path(__file__).resolve().parent / "hubsearch"
 OPENAPI = openapi_document()
@@ -48,10 +66,13 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+# Requests at once in the thread pool (sync endpoints); the rest wait their turn.
+WORKER_THREADS = 8
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware: add the security headers to every response."""
+    """Pure ASGI middleware: add the security headers to every response, and
+    `Cache-Control: no-store` to every one but the static files'."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -65,6 +86,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers += [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                if not scope["path"].startswith("/static/"):
+                    headers = [(k, v) for k, v in headers if k != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 
@@ -100,6 +124,24 @@ class _PageUrls:
 
     def all_documents(self) -> str:
         return self._qs(self.base + self.filters)
+
+
+def _bounded(value: Any, key: str = "") -> Any:
+    """Status data (read from beside the index) with every string cut to size: a store row
+    older than the crawler's bounds can hold a 1 MB title, shown in every status row."""
+    if isinstance(value, str):
+        limit = MAX_TITLE_CHARS if key == "title" else MAX_URL_CHARS
+        return value if len(value) <= limit else value[: limit - 1] + "…"
+    if isinstance(value, dict):
+        return {k: _bounded(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bounded(v, key) for v in value]
+    return value
+
+
+def _status_data(index_dir: Path) -> dict[str, Any] | None:
+    data = read_status(index_dir)
+    return _bounded(data) if data is not None else None
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -170,8 +212,9 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
             raise HTTPException(400, "document must be the http(s) URL of a document")
         if not query:
             return query, None
-        if len(query) > MAX_QUERY_CHARS:
-            raise HTTPException(400, f"q is too long ({MAX_QUERY_CHARS} characters at most)")
+        problem = query_problem(query)
+        if problem is not None:
+            raise HTTPException(400, problem)
         page = searcher.search(query, limit=limit, offset=offset, lang=lang, filters=filters,
                                document=document)
         if not page.total_passages:
@@ -219,7 +262,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
     def status_page(request: Request) -> Response:
         """The maintainers' view of /api/status: freshness, and sources needing attention."""
         t = i18n.translator(request.query_params.get("ui"))
-        data = read_status(settings.storage.index_dir)
+        data = _status_data(settings.storage.index_dir)
         context: dict[str, Any] = {"t": t, "status": data, **_page_links(request, t)}
         if data is None:
             return templates.TemplateResponse(request, "status.html", context, status_code=503)
@@ -231,18 +274,21 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
 
     def status(request: Request) -> Response:
         # Written by the indexer beside the index: the server never reads the store.
-        data = read_status(settings.storage.index_dir)
+        data = _status_data(settings.storage.index_dir)
         if data is None:
             return _error(503, "no status yet: run `hubsearch crawl` then `hubsearch index`")
         return JSONResponse({**data, "serving": searcher.generation(), **searcher.counts()})
 
     def document(request: Request) -> Response:
         doc_id = request.path_params["doc_id"]
-        found = searcher.document(doc_id) if len(doc_id) <= 64 else None
+        offset = _int_param(request, "offset", 0, 0, 1_000_000)
+        limit = _int_param(request, "limit", DOCUMENT_PASSAGES, 1, DOCUMENT_PASSAGES)
+        found = searcher.document(doc_id, offset=offset, limit=limit) if len(doc_id) <= 64 \
+            else None
         if found is None:
             return _error(404, "no document with that id in the current index")
         # Health and fetch history come from the status the indexer saved beside the index.
-        rows = (read_status(settings.storage.index_dir) or {}).get("documents", [])
+        rows = (_status_data(settings.storage.index_dir) or {}).get("documents", [])
         row = next((r for r in rows if r.get("url") == found["requested_url"]), None)
         health = {k: v for k, v in (row or {}).items() if k != "history"} or None
         return JSONResponse({**found, "health": health,
@@ -254,7 +300,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
     def metrics_endpoint(request: Request) -> Response:
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
-    def healthz(request: Request) -> Response:
+    async def healthz(request: Request) -> Response:
         generation = searcher.generation()
         if generation is None:
             return JSONResponse({"status": "no index", "generation": None}, status_code=503)
@@ -266,9 +312,18 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
     async def not_ready(request: Request, exc: IndexNotReady) -> Response:
         return _error(503, str(exc))
 
+    async def refused(request: Request, exc: QueryRefused) -> Response:
+        return _error(400, str(exc))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+        yield
+
     async def server_error(request: Request, exc: Exception) -> Response:
         # Log the type only: the message could quote the query.
-        logger.error("internal error on %s: %s", request.url.path, type(exc).__name__)
+        logger.error("internal error on %s: %s", loggable(request.url.path),
+                     type(exc).__name__)
         return _error(500, "internal error")
 
     return Starlette(
@@ -286,26 +341,24 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
         middleware=[
             Middleware(ObservedRequests, observers=(access_log, metrics.observe)),
             Middleware(SecurityHeaders),
+            Middleware(RequestLimits),
         ],
         exception_handlers={
             HTTPException: http_error,
             IndexNotReady: not_ready,
+            QueryRefused: refused,
             Exception: server_error,
         },
+        lifespan=lifespan,
     )
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Run the server until interrupted (uvicorn; access log off: it would log queries)."""
-    import uvicorn
+    """Run the server until interrupted; BindError (one line) if it cannot listen there."""
+    from hubsearch.serving import run
 
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.server.host,
-        port=port if port is not None else settings.server.port,
-        access_log=False,
-        log_level="info",
-    )
+    run(create_app(settings), host or settings.server.host,
+        port if port is not None else settings.server.port)
 
 
 if __name__ == "__main__":

@@ -128,6 +128,13 @@ PLURALS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         {"one": "1 more in this document", "other": "{n} more in this document"},
         {"one": "1 arall yn y ddogfen hon", "other": "{n} arall yn y ddogfen hon"},
     ),
+    "words_ignored": (
+        {"one": "1 word was left out of your search (too long, or past the first 32 words).",
+         "other": "{n} words were left out of your search (too long, or past the first 32 "
+                  "words)."},
+        {"other": "Gadawyd {n} gair allan o'ch chwiliad (rhy hir, neu ar ôl y 32 gair "
+                  "cyntaf)."},
+    ),
     "need_attention": (
         {"zero": "Nothing needs attention.", "one": "1 document needs attention.",
          "other": "{n} documents need attention."},

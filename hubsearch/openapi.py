@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.search import FACETS, MAX_LIMIT
+from indexer.query import MAX_QUERY_CHARS, MAX_WORD_CHARS, MAX_WORDS
+from indexer.search import DOCUMENT_PASSAGES, FACETS, MAX_LIMIT
 
-MAX_QUERY_CHARS = 500
+__all__ = ["MAX_QUERY_CHARS", "openapi_document"]
 
 _ERROR = {
     "type": "object",
@@ -59,6 +60,9 @@ _SEARCH = {
         "language": {"type": "string"},
         "suggestion": {"type": ["string", "null"]},
         "total_passages": {"type": "integer"},
+        "words_ignored": {"type": "integer", "minimum": 0,
+                          "description": f"words of q left out: longer than {MAX_WORD_CHARS} "
+                                         f"characters, or past the first {MAX_WORDS}"},
         "filters": {"type": "object"},
         "document": {"type": ["string", "null"]},
         "facets": {"type": "object"},
@@ -68,14 +72,19 @@ _SEARCH = {
 
 _DOCUMENT = {
     "type": "object",
-    "required": ["id", "url", "title", "passages"],
+    "required": ["id", "url", "title", "passages", "total_passages", "offset", "limit"],
     "properties": {
         "id": {"type": "string"},
         "url": {"type": "string"},
         "title": {"type": "string"},
         "history": {"type": "array", "items": {"type": "object"}},
         "health": {"type": ["object", "null"]},
-        "passages": {"type": "array", "items": {"type": "object"}},
+        "total_passages": {"type": "integer", "description": "passages in the document"},
+        "offset": {"type": "integer"},
+        "limit": {"type": "integer"},
+        "passages": {"type": "array", "maxItems": DOCUMENT_PASSAGES,
+                     "items": {"type": "object"},
+                     "description": "passages offset to offset + limit, in document order"},
     },
 }
 
@@ -112,7 +121,10 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "Search passages",
                 "parameters": [
                     {"name": "q", "in": "query", "required": True,
-                     "description": "the words to look for; \"phrases\" and -excluded",
+                     "description": "the words to look for; \"phrases\" and -excluded. "
+                                    f"At most {MAX_WORDS} words are used, each of at most "
+                                    f"{MAX_WORD_CHARS} characters; words_ignored counts the "
+                                    "rest",
                      "schema": {"type": "string", "minLength": 1, "pattern": "\\S",
                                 "maxLength": MAX_QUERY_CHARS}},
                     {"name": "limit", "in": "query",
@@ -131,10 +143,17 @@ def openapi_document() -> dict[str, Any]:
             }},
             "/api/documents/{id}": {"get": {
                 "summary": "One document: metadata, fetch history and passages",
-                "parameters": [{"name": "id", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "offset", "in": "query", "description": "first passage to list",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000}},
+                    {"name": "limit", "in": "query",
+                     "description": f"passages to list (at most {DOCUMENT_PASSAGES})",
+                     "schema": {"type": "integer", "minimum": 1,
+                                "maximum": DOCUMENT_PASSAGES}},
+                ],
                 "responses": {"200": _json(_DOCUMENT, "The document"),
-                              **_errors(404, 503)},
+                              **_errors(400, 404, 503)},
             }},
             "/api/status": {"get": {
                 "summary": "Index generation and counts, last crawl, per-source health",

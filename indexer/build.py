@@ -20,6 +20,7 @@ from typing import Any
 from whoosh import index
 from whoosh.writing import IndexWriter
 
+from crawler.bounds import bound_document
 from crawler.document import ExtractedDocument
 from hubsearch.errors import HubsearchError
 from hubsearch.settings import Settings
@@ -92,6 +93,8 @@ def add_document(
     The one way a document enters the index: the nightly build and bench/relevance.py both
     go through it, so the benchmark measures exactly what production indexes.
     """
+    # Rows stored before the crawler bounded documents can still hold a 1 MB title.
+    document = bound_document(document)
     count = 0
     fields = FIELDS[language_of(document.language)]
     for passage in split_document(document):

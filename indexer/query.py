@@ -3,12 +3,19 @@
 The only syntax is "quoted phrases" and a leading `-` to exclude a word or phrase. Everything
 else, including Whoosh or Lucene operators (AND, field:, wildcards, ^boosts, brackets), is
 read as plain words, so no input can fail to parse. This module is pure: no Whoosh, no index.
+
+It also holds the bounds of a query, in one place: its length in characters (longer is
+refused with a one-line reason, `query_problem`), the length of one word and the number of
+words used. A word over MAX_WORD_CHARS and the words past MAX_WORDS are left out, and
+`UserQuery.ignored` counts them so the response can say so.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+from hubsearch.errors import HubsearchError
 
 # Words as staff write them: letters and digits, joined by &, an apostrophe, a hyphen, a dot
 # or a comma ("A&E", "child's", "i'w", "co-ordinate", "N.R.M", "2,000"), kept whole so the
@@ -17,6 +24,21 @@ WORD = re.compile(r"[^\W_]+(?:[&'\u2019.,-][^\W_]+)*")
 _PART = re.compile(r'(?P<neg>-?)"(?P<phrase>[^"]*)"|(?P<chunk>\S+)')
 # A long paste must not become a query of hundreds of clauses.
 MAX_WORDS = 32
+MAX_QUERY_CHARS = 500
+# Longer than any word of English or Welsh guidance, hyphenated compounds included; a longer
+# run of letters is a paste or an attack, and it would only cost work and match nothing.
+MAX_WORD_CHARS = 64
+
+
+class QueryRefused(HubsearchError, ValueError):
+    """Text that is not a query we run; the message says why in one line."""
+
+
+def query_problem(text: str) -> str | None:
+    """Why `text` is refused as a query, or None."""
+    if len(text) > MAX_QUERY_CHARS:
+        return f"q is too long ({MAX_QUERY_CHARS} characters at most)"
+    return None
 
 
 def words_of(text: str) -> list[str]:
@@ -31,6 +53,8 @@ class UserQuery:
     words: list[str] = field(default_factory=list)
     phrases: list[list[str]] = field(default_factory=list)
     excluded: list[list[str]] = field(default_factory=list)
+    # Words left out: longer than MAX_WORD_CHARS, or past the first MAX_WORDS.
+    ignored: int = 0
 
     @property
     def empty(self) -> bool:
@@ -38,7 +62,11 @@ class UserQuery:
 
 
 def parse_user_query(text: str) -> UserQuery:
-    """Split typed text into words, "phrases" and -exclusions; never raises."""
+    """Split typed text into words, "phrases" and -exclusions; never raises.
+
+    At most MAX_WORDS words are kept, in the order typed, each of at most MAX_WORD_CHARS
+    characters; a phrase or exclusion that would pass the limit is cut short.
+    """
     parsed = UserQuery()
     count = 0
     for match in _PART.finditer(text):
@@ -47,24 +75,22 @@ def parse_user_query(text: str) -> UserQuery:
             # A stray quote (an unclosed phrase) is just punctuation.
             negate = chunk.startswith("-") and len(chunk) > 1
             words = words_of(chunk.lstrip("-") if negate else chunk)
-            if not words:
-                continue
-            if negate:
-                # "-e-learning" excludes the whole hyphenated word, as one phrase.
-                parsed.excluded.append(words)
-            else:
-                parsed.words.extend(words)
+            # "-e-learning" excludes the whole hyphenated word, as one phrase.
+            kind = "excluded" if negate else "words"
         else:
             words = words_of(match.group("phrase"))
-            if not words:
-                continue
-            if match.group("neg"):
-                parsed.excluded.append(words)
-            elif len(words) == 1:
-                parsed.words.extend(words)
-            else:
-                parsed.phrases.append(words)
+            kind = "excluded" if match.group("neg") else "phrases"
+        kept = [w for w in words if len(w) <= MAX_WORD_CHARS]
+        room = MAX_WORDS - count
+        parsed.ignored += len(words) - len(kept[:room])
+        words = kept[:room]
+        if not words:
+            continue
         count += len(words)
-        if count >= MAX_WORDS:
-            break
+        if kind == "words" or (kind == "phrases" and len(words) == 1):
+            parsed.words.extend(words)
+        elif kind == "phrases":
+            parsed.phrases.append(words)
+        else:
+            parsed.excluded.append(words)
     return parsed

@@ -11,6 +11,11 @@ Queries are built here, not by Whoosh's parser (see indexer/query.py): each word
 in the fields of both languages, with each language's own analysis, so one query finds
 English and Welsh passages; synonyms (indexer/synonyms.py) and spelling corrections
 (indexer/spelling.py) are added as alternatives of the words they replace.
+
+What a response carries is bounded here, whatever the index holds (an index built from a
+store row older than the crawler's limits can have a 1 MB title): titles, heading paths,
+snippets and passage texts are cut to the limits below, and a document's passages are
+paged. Spelling correction is tried for at most MAX_CORRECTED words of a query.
 """
 
 from __future__ import annotations
@@ -30,17 +35,27 @@ from whoosh.query import And, AndNot, Or, Phrase, Query, Term
 from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Results, Searcher
 
+from crawler.bounds import MAX_HEADING_CHARS, MAX_HEADING_DEPTH, MAX_TITLE_CHARS
 from crawler.language import detect_language
 from hubsearch.errors import HubsearchError
 from indexer import generations
 from indexer.documents import DocumentIndex, document_id
-from indexer.query import UserQuery, parse_user_query
+from indexer.passages import MAX_CHARS as MAX_PASSAGE_CHARS
+from indexer.query import QueryRefused, UserQuery, parse_user_query, query_problem
 from indexer.schema import FIELD_BOOSTS, FIELDS, LANGUAGES, language_of, weighting
 from indexer.spelling import Vocabulary
 from indexer.synonyms import Synonyms, SynonymsFile
 
 MAX_LIMIT = 50
 SNIPPET_WORDS = 45
+# 45 words are ~300 characters; these only cut text without spaces.
+SNIPPET_CHARS = 600
+SNIPPET_HTML_CHARS = 2000
+# Passages of one document in one /api/documents response; the rest are paged.
+DOCUMENT_PASSAGES = 100
+# Words of one query looked up by the spelling corrector (each lookup is a few hundred
+# dictionary probes): a query of many unknown words costs no more than this many.
+MAX_CORRECTED = 5
 # Passages of one document shown in a collapsed result list; the rest are counted.
 PER_DOCUMENT = 2
 # Passages in the language the query is not in still match, ranked a little lower.
@@ -110,6 +125,8 @@ class ResultPage:
     document: str | None = None
     # Matching passages before collapsing (`total` counts the collapsed list being paged).
     total_passages: int = 0
+    # Words of the query left out: too long to be words, or past the most a query uses.
+    words_ignored: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +138,7 @@ class ResultPage:
             "language": self.language,
             "suggestion": self.suggestion,
             "total_passages": self.total_passages,
+            "words_ignored": self.words_ignored,
             "filters": self.filters,
             "document": self.document,
             "facets": self.facets,
@@ -128,9 +146,22 @@ class ResultPage:
         }
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _heading_path(headings: list[str]) -> list[str]:
+    """A stored heading path within the crawler's limits: its top and its own heading."""
+    if len(headings) > MAX_HEADING_DEPTH:
+        headings = headings[: MAX_HEADING_DEPTH - 1] + headings[-1:]
+    return [_clip(h, MAX_HEADING_CHARS) for h in headings]
+
+
 def _plain_snippet(text: str) -> str:
-    words = text.split()
+    words = text.split(maxsplit=SNIPPET_WORDS)
     cut = " ".join(words[:SNIPPET_WORDS])
+    if len(cut) > SNIPPET_CHARS:
+        return _clip(cut, SNIPPET_CHARS)
     return cut + (" …" if len(words) > SNIPPET_WORDS else "")
 
 
@@ -376,12 +407,35 @@ class PassageSearcher:
                     self._generations = {current: derived}
         return derived
 
-    def document(self, doc_id: str) -> dict[str, Any] | None:
-        """One document's metadata and passages, or None if the index has no such id."""
+    def document(self, doc_id: str, *, offset: int = 0,
+                 limit: int = DOCUMENT_PASSAGES) -> dict[str, Any] | None:
+        """One document's metadata and passages `offset` to `offset + limit` (at most
+        DOCUMENT_PASSAGES), or None if the index has no such id."""
         searcher, derived = self._searcher()
         if derived.documents is None:
             derived.documents = DocumentIndex(self._local.generation)
-        return derived.documents.get(searcher, doc_id)
+        found = derived.documents.get(searcher, doc_id)
+        if found is None:
+            return None
+        offset = max(0, int(offset))
+        limit = max(1, min(int(limit), DOCUMENT_PASSAGES))
+        passages = found["passages"]
+        return {
+            **found,
+            "title": _clip(found["title"], MAX_TITLE_CHARS),
+            "total_passages": len(passages),
+            "offset": offset,
+            "limit": limit,
+            "passages": [
+                {**p, "heading_path": _heading_path(p["heading_path"]),
+                 "text": _clip(p["text"], MAX_PASSAGE_CHARS)}
+                for p in passages[offset : offset + limit]
+            ],
+        }
+
+    def vocabulary(self) -> Vocabulary:
+        """The spelling vocabulary of the generation being served."""
+        return self._searcher()[1].vocabulary
 
     def counts(self) -> dict[str, int]:
         """Passages and documents in the generation being served."""
@@ -414,7 +468,11 @@ class PassageSearcher:
         source, doc_type, language and audience to accepted values (any of them). `document`
         keeps only that document's passages and turns collapsing off; `collapse=False` gives
         the plain passage ranking (at most PER_DOCUMENT passages per document otherwise).
+        Raises QueryRefused for a query over MAX_QUERY_CHARS (indexer/query.py).
         """
+        problem = query_problem(query)
+        if problem is not None:
+            raise QueryRefused(problem)
         limit = max(1, min(int(limit), MAX_LIMIT))
         offset = max(0, int(offset))
         chosen = {name: sorted({v.strip().lower() if name == "audience" else v.strip()
@@ -427,18 +485,11 @@ class PassageSearcher:
         synonyms = self._synonyms.get()
         language = lang if lang in LANGUAGES else self._detect(query, parsed, builder)
         page = ResultPage(query, 0, limit, offset, [], "all", language,
-                          filters=chosen, document=document)
+                          filters=chosen, document=document, words_ignored=parsed.ignored)
         if parsed.empty:
             return page
 
-        corrections: dict[str, str] = {}
-        for word in dict.fromkeys(parsed.words + [w for p in parsed.phrases for w in p]):
-            # A stop word analyses to nothing, so it is never "known": it is not misspelt.
-            if synonyms.knows(word) or builder.function_word(word) or builder.known(word):
-                continue
-            correction = derived.vocabulary.correct(word)
-            if correction is not None:
-                corrections[word] = correction
+        corrections = self._corrections(parsed, synonyms, builder, derived.vocabulary)
         page.suggestion = _suggestion(query, corrections)
 
         units = _units(parsed, synonyms, corrections, builder)
@@ -467,6 +518,27 @@ class PassageSearcher:
             page.results = self._hits(results, derived, rows[offset : offset + limit], more,
                                       query, lang)
         return page
+
+    @staticmethod
+    def _corrections(parsed: UserQuery, synonyms: Synonyms, builder: _Builder,
+                     vocabulary: Vocabulary) -> dict[str, str]:
+        """Misspelt word -> the vocabulary word to search for too (MAX_CORRECTED at most)."""
+        corrections: dict[str, str] = {}
+        tried = 0
+        for word in dict.fromkeys(parsed.words + [w for p in parsed.phrases for w in p]):
+            if tried == MAX_CORRECTED:
+                break
+            # Checked first: the corrector's cheap refusal (too short, too long, not letters).
+            if not vocabulary.correctable(word):
+                continue
+            # A stop word analyses to nothing, so it is never "known": it is not misspelt.
+            if synonyms.knows(word) or builder.function_word(word) or builder.known(word):
+                continue
+            tried += 1
+            correction = vocabulary.correct(word)
+            if correction is not None:
+                corrections[word] = correction
+        return corrections
 
     @staticmethod
     def _detect(query: str, parsed: UserQuery, builder: _Builder) -> str:
@@ -556,13 +628,14 @@ class PassageSearcher:
         stored = hit.fields()
         text = stored.get("body", "")
         field = FIELDS[language_of(stored.get("language", ""))]["text"]
+        text = _clip(text, MAX_PASSAGE_CHARS)
         snippet = hit.highlights(field, text=text, top=2)
-        if not snippet:
+        if not snippet or len(snippet) > SNIPPET_HTML_CHARS:
             snippet = html.escape(_plain_snippet(text), quote=False)
         page = stored.get("page") or None
         return Hit(
-            title=stored.get("title_display", ""),
-            heading_path=list(stored.get("headings") or []),
+            title=_clip(stored.get("title_display", ""), MAX_TITLE_CHARS),
+            heading_path=_heading_path(list(stored.get("headings") or [])),
             snippet_html=snippet,
             deep_link=stored.get("deep_link", ""),
             document_url=stored.get("document_url", ""),

@@ -5,6 +5,11 @@ so the vocabulary is built from the stored passage text, titles and headings: re
 as written, with their frequencies. Candidates are found with symmetric deletes (every
 vocabulary word with one letter removed, computed once per index generation), then checked
 with a true edit distance: a lookup costs a few dozen dictionary probes, not a scan.
+
+The work of a lookup grows with the square of the word's length (a 499-letter "word" once
+made ~124,000 probes and 71 MB), so only words of at most MAX_LENGTH letters are corrected:
+no real English or Welsh word in guidance is longer, and a longer one is left as typed at
+no cost. Vocabulary words too long to be within two edits of such a word are not indexed.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from collections.abc import Iterable
 # Letters only (Welsh ones included): numbers and codes are never corrected.
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 MIN_LENGTH = 4
+MAX_LENGTH = 30
+MAX_EDITS = 2
 
 
 def _deletes(word: str) -> set[str]:
@@ -47,12 +54,15 @@ class Vocabulary:
     def __init__(self, counts: Counter[str]) -> None:
         self.counts = counts
         self._by_delete: dict[str, list[str]] | None = None
+        # Words looked up the costly way (probes and candidates): the work done, observable.
+        self.lookups = 0
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
         counts: Counter[str] = Counter()
         for text in texts:
-            counts.update(w.replace("\u2019", "'") for w in _WORD.findall(text.casefold()))
+            counts.update(w.replace("\u2019", "'") for w in _WORD.findall(text.casefold())
+                          if len(w) <= MAX_LENGTH + MAX_EDITS)
         return cls(counts)
 
     def __contains__(self, word: str) -> bool:
@@ -63,27 +73,43 @@ class Vocabulary:
         if self._by_delete is None:
             by_delete: dict[str, list[str]] = {}
             for word in self.counts:
-                if len(word) >= MIN_LENGTH - 1:
+                if MIN_LENGTH - 1 <= len(word) <= MAX_LENGTH + MAX_EDITS:
                     by_delete.setdefault(word, []).append(word)
                     for d in _deletes(word):
                         by_delete.setdefault(d, []).append(word)
             self._by_delete = by_delete
         return self._by_delete
 
-    def correct(self, word: str) -> str | None:
-        """The closest, most frequent vocabulary word within 2 edits (1 for short words)."""
-        if len(word) < MIN_LENGTH or not _WORD.fullmatch(word) or word in self.counts:
-            return None
-        limit = 1 if len(word) <= 5 else 2
+    @staticmethod
+    def correctable(word: str) -> bool:
+        """A word the corrector will look up: letters only, MIN_LENGTH to MAX_LENGTH long."""
+        return MIN_LENGTH <= len(word) <= MAX_LENGTH and bool(_WORD.fullmatch(word))
+
+    @staticmethod
+    def _limit(word: str) -> int:
+        return 1 if len(word) <= 5 else MAX_EDITS
+
+    def candidates(self, word: str) -> set[str]:
+        """Vocabulary words that may be within reach of `word`, before the distance check.
+
+        Empty, at no cost, for a word the corrector does not look up.
+        """
+        if not self.correctable(word) or word in self.counts:
+            return set()
+        self.lookups += 1
         index = self._index()
         # Query deletes up to two against vocabulary deletes of one reach every word within
         # two edits of the usual kinds (a letter missing, extra, wrong or swapped).
         probes = {word} | _deletes(word)
-        if limit == 2:
+        if self._limit(word) == 2:
             probes |= {d2 for d in _deletes(word) for d2 in _deletes(d)}
-        candidates = {c for p in probes for c in index.get(p, ())}
+        return {c for p in probes for c in index.get(p, ())}
+
+    def correct(self, word: str) -> str | None:
+        """The closest, most frequent vocabulary word within 2 edits (1 for short words)."""
+        limit = self._limit(word)
         best: tuple[int, int, str] | None = None
-        for candidate in candidates:
+        for candidate in self.candidates(word):
             distance = edit_distance(word, candidate, limit)
             if distance > limit:
                 continue

@@ -1,0 +1,203 @@
+"""Running the search server on an open port: the listening socket and uvicorn's limits.
+
+The server is meant to face staff networks without a proxy in front, so the limits a proxy
+would give are set here, as constants (an operator has no reason to loosen them):
+
+- at most MAX_CONNECTIONS open connections or running requests; past that uvicorn answers
+  503 at once instead of queueing without end;
+- a request line and headers of at most MAX_HEADER_BYTES: h11 answers 400 when they arrive
+  in pieces past that, and `RequestLimits` answers 431 when they came in one read;
+- a connection must deliver a whole request's headers within HEADER_SECONDS of opening or
+  of its last response, and an idle keep-alive connection closes after KEEP_ALIVE_SECONDS.
+  uvicorn's own keep-alive timer stops at the first byte and never starts on a new
+  connection, so without the header deadline a client sending nothing, or one byte a
+  second, would hold one of the MAX_CONNECTIONS places for ever (slowloris);
+- request bodies are refused (`RequestLimits`, 413): the server has no write actions.
+
+The socket is bound here, before uvicorn starts, so a port in use or a bad address is one
+line (`BindError`), not uvicorn's log and exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import logging
+import socket
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from hubsearch.errors import HubsearchError
+
+MAX_CONNECTIONS = 64
+MAX_HEADER_BYTES = 16 * 1024
+HEADER_SECONDS = 10.0
+KEEP_ALIVE_SECONDS = 5
+BACKLOG = 2048  # uvicorn's default
+
+
+class BindError(HubsearchError):
+    """The server cannot listen where it was asked to."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on host:port (port 0: any free one), ready for uvicorn."""
+    where = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
+    if not 0 <= port <= 65535:
+        raise BindError(f"port {port} is out of range (1-65535)")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise BindError(f"cannot listen on {where}: unknown host ({exc})") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        # As uvicorn does: a restart may bind while the old connections are in TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise BindError(f"port {port} is in use on {host}") from None
+        if exc.errno == errno.EACCES:
+            raise BindError(f"no permission to listen on port {port} of {host}") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise BindError(f"cannot listen on {where}: not an address of this machine") \
+                from None
+        raise BindError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+    # Listening at once: a connection made before uvicorn's loop runs waits in the backlog.
+    sock.listen(BACKLOG)
+    return sock
+
+
+class HeaderDeadlineH11(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each request's headers (see above)."""
+
+    header_seconds = HEADER_SECONDS
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._header_deadline: asyncio.TimerHandle | None = None
+        super().connection_made(transport)
+        self._arm_header_deadline()
+
+    def _arm_header_deadline(self) -> None:
+        self._cancel_header_deadline()
+        self._header_deadline = self.loop.call_later(self.header_seconds, self._too_slow)
+
+    def _cancel_header_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def handle_events(self) -> None:
+        cycle = self.cycle
+        super().handle_events()
+        if self.cycle is not cycle:  # a whole request arrived: the app has it now
+            self._cancel_header_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_header_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_deadline()
+        super().connection_lost(exc)
+
+    def _too_slow(self) -> None:
+        self._header_deadline = None
+        # Only between requests: a request being answered is the app's to finish.
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.close()
+
+
+def _with_deadline(seconds: float) -> type[HeaderDeadlineH11]:
+    if seconds == HEADER_SECONDS:
+        return HeaderDeadlineH11
+    return type("HeaderDeadlineH11", (HeaderDeadlineH11,), {"header_seconds": seconds})
+
+
+def uvicorn_config(
+    app: Any,
+    *,
+    max_connections: int = MAX_CONNECTIONS,
+    header_seconds: float = HEADER_SECONDS,
+    keep_alive_seconds: float = KEEP_ALIVE_SECONDS,
+    log_level: str = "info",
+) -> uvicorn.Config:
+    """uvicorn's configuration with the limits above (tests shorten the times).
+
+    Its access log is off: it would print query strings (hubsearch/access_log.py logs
+    requests without them).
+    """
+    return uvicorn.Config(
+        app,
+        http=_with_deadline(header_seconds),
+        limit_concurrency=max_connections,
+        timeout_keep_alive=keep_alive_seconds,  # type: ignore[arg-type]  # a float works
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        access_log=False,
+        log_level=log_level,
+    )
+
+
+def run(app: Any, host: str, port: int) -> None:
+    """Serve `app` on host:port until interrupted; BindError if it cannot listen there."""
+    sock = bind(host, port)
+    try:
+        config = uvicorn_config(app)
+        # uvicorn says where it listens only for sockets it binds itself; this is its line
+        # (with the port the OS chose for port 0), which scripts and tests read.
+        bound_host, bound_port = sock.getsockname()[:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        logging.getLogger("uvicorn.error").info(
+            "Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, bound_port)
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+class RequestLimits:
+    """Pure ASGI middleware: a request with a body is answered 413, unread (every endpoint
+    is a GET), and one whose request line and headers pass MAX_HEADER_BYTES, 431."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            if _declares_body(scope["headers"]):
+                await _refuse(send, 413, "request bodies are not accepted")
+                return
+            if _header_bytes(scope) > MAX_HEADER_BYTES:
+                await _refuse(send, 431, f"request headers over {MAX_HEADER_BYTES} bytes")
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(send: Any, status: int, message: str) -> None:
+    body = json.dumps({"error": {"status": status, "message": message}}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        # Whatever else the client sent is not read: this connection is done.
+        (b"connection", b"close"),
+    ]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header_bytes(scope: dict) -> int:
+    line = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+    return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+
+
+def _declares_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name == b"transfer-encoding":
+            return True
+        if name == b"content-length" and value.strip() not in (b"", b"0"):
+            return True
+    return False
