@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
+from hubsearch.config_values import host_problem
 from hubsearch.errors import HubsearchError
 from hubsearch.settings import DEFAULT_CONFIG, Settings, load_settings
 
@@ -29,10 +34,85 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.config)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line and exit status 2 like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, else a one-line usage error."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= 3600):
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 3600, got {text}")
+    return value
+
+
+def _host(text: str) -> str:
+    problem = host_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def _search_limit(text: str) -> int:
+    from indexer.search import MAX_LIMIT  # the API's cap; imported only when --limit is given
+
+    return _whole_number(1, MAX_LIMIT)(text)
+
+
+def _one_line(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _os_error_line(exc: OSError) -> str:
+    """"No space left on device: /data/hub.sqlite": the reason and the file(s) it concerns."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    names = [os.fsdecode(n) if isinstance(n, bytes) else str(n)
+             for n in (exc.filename, exc.filename2) if n is not None]
+    return f"{reason}: {' -> '.join(names)}" if names else reason
+
+
+def _settle_stdout() -> None:
+    """Let Python's exit-time flush of stdout pass, if stdout is full or its reader gone."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _database_error_line(exc: BaseException) -> str | None:
+    """One line for an SQLite error, raw or wrapped by SQLAlchemy (the schedule's job store)."""
+    if isinstance(exc, sqlite3.Error):
+        return f"database: {exc}"
+    orig = getattr(exc, "orig", None)
+    if type(exc).__module__.startswith("sqlalchemy") and isinstance(orig, sqlite3.Error):
+        return f"database: {orig}"
+    return None
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     from crawler.run import run_crawl
 
-    summary = run_crawl(_settings(args), sources=args.source or None)
+    summary = run_crawl(_settings(args), sources=args.source or None, wait=args.wait)
     print(summary.line())
     return 0 if summary.ok else 1
 
@@ -40,13 +120,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     from indexer.build import build_index
 
-    result = build_index(_settings(args), full=args.full)
+    result = build_index(_settings(args), full=args.full, wait=args.wait)
     print(result.line())
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from hubsearch.report import build_report, format_runs, format_text
+    from hubsearch.report import build_report, format_runs, format_text, runs
     from hubsearch.store import DocumentStore
     from indexer.build import read_status
 
@@ -56,7 +136,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     with DocumentStore(settings.storage.store_path) as store:
         if args.runs:
             if args.json:
-                print(json.dumps([vars(r) for r in store.runs(args.limit)], indent=2))
+                print(json.dumps([vars(r) for r in runs(store, args.limit)], indent=2))
             else:
                 print(format_runs(store, args.limit))
             return 0
@@ -144,14 +224,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--config",
         default=str(DEFAULT_CONFIG),
         metavar="PATH",
         help="config file (default: ./config.toml)",
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hubsearch",
         description="Crawl a hub of safeguarding guidance, index it as passages, search it.",
     )
@@ -164,23 +244,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("crawl", cmd_crawl, "Fetch the sources and the documents they link to into the store.")
     p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeat)")
+    p.add_argument("--wait", action="store_true",
+                   help="if another crawl of this store is running, wait for it (default: refuse)")
     p = add("index", cmd_index, "Bring the index up to date with the store and switch it in.")
     p.add_argument("--full", action="store_true", help="rebuild from scratch, not incrementally")
+    p.add_argument("--wait", action="store_true",
+                   help="if another index build is running, wait for it (default: refuse)")
     p = add("report", cmd_report, "Link health: sources, documents, crawl runs, index gate.")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--runs", action="store_true", help="show the history of crawl runs")
-    p.add_argument("--limit", type=int, default=20, help="crawl runs to show (default: 20)")
+    p.add_argument(
+        "--limit",
+        type=_whole_number(1, 10_000),
+        default=20,
+        help="crawl runs to show (default: 20)",
+    )
     p = add("serve", cmd_serve, "Run the search server (JSON API and search page).")
-    p.add_argument("--host", help="listen address (default: server.host from the config)")
-    p.add_argument("--port", type=int, help="listen port (default: server.port from the config)")
+    p.add_argument(
+        "--host", type=_host, help="listen address (default: server.host from the config)"
+    )
+    p.add_argument(
+        "--port",
+        type=_whole_number(1, 65535),
+        help="listen port, 1-65535 (default: server.port from the config)",
+    )
     p = add("search", cmd_search, "Search the current index from the command line.")
     p.add_argument("query", help="words to search for")
-    p.add_argument("--limit", type=int, default=5, help="results to show (default: 5)")
+    p.add_argument("--limit", type=_search_limit, default=5, help="results to show (default: 5)")
     p.add_argument("--lang", choices=["en", "cy"], help="language of the query (default: detect)")
     p.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
     p = add("extract", cmd_extract, "Print the extracted structure of a file or URL as JSON.")
     p.add_argument("target", metavar="PATH_OR_URL", help="a local file or an http(s) URL")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds allowed (default: 60)")
+    p.add_argument("--timeout", type=_seconds, default=60.0, help="seconds allowed (default: 60)")
     p = add("sources", cmd_sources, "List, add or remove source URLs in the config file.")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.add_parser("list", parents=[common], help="list the configured sources")
@@ -194,7 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("schedule", cmd_schedule, "Run the nightly crawl-then-index on the config's cron.")
     p.add_argument("--run-now", action="store_true", help="also run once immediately")
     p = add("demo", cmd_demo, "Serve the bundled demo hub, crawl and index it, start the server.")
-    p.add_argument("--port", type=int, default=None, help="search server port (default: config)")
+    p.add_argument(
+        "--port",
+        type=_whole_number(0, 65535),
+        default=None,
+        help="search server port, 0 for any free one (default: config)",
+    )
     return parser
 
 
@@ -202,12 +302,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        status = args.func(args)
+        # Output still buffered is part of the work: a full disk under `> report.txt` is an
+        # error of this run, said here rather than as Python's exit-time complaint.
+        sys.stdout.flush()
+        return status
     except HubsearchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        _settle_stdout()  # `hubsearch report | head`: the reader left; nothing to say
+        return 1
+    except OSError as exc:
+        # Disk full, permission denied, a missing file, a port in use: what the system said.
+        _settle_stdout()
+        print(f"error: {_one_line(_os_error_line(exc))}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        line = _database_error_line(exc)
+        if line is None:
+            raise  # a bug: its traceback is what someone needs to fix it
+        print(f"error: {_one_line(line)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ This module owns every write to the config file (settings.py only reads it). An 
 to the text, so comments, blank lines and key order survive; tomlkit is used to read the file,
 to render the new table with correct escaping, and to check that the edited text means exactly
 the old document plus or minus one source. The result is validated with `parse_settings` and
-written atomically, so a refused or interrupted edit leaves the old file as it was.
+written atomically, so a refused or interrupted edit leaves the old file as it was. Edits
+hold a sidecar lock (hubsearch/locks.py) from read to replace, so two at once cannot lose one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT
 
+from hubsearch.locks import config_edit_lock
 from hubsearch.settings import ConfigError, is_http_url, parse_settings
 
 LANGUAGES = ("", "en", "cy")
@@ -32,6 +34,11 @@ def add_source(
     path: Path, *, name: str, url: str, follow_links: bool = True, language: str = ""
 ) -> None:
     """Append a `[[sources]]` table to the config at `path`; ConfigError if it is refused."""
+    with config_edit_lock(path):
+        _add_source(path, name=name, url=url, follow_links=follow_links, language=language)
+
+
+def _add_source(path: Path, *, name: str, url: str, follow_links: bool, language: str) -> None:
     text, doc = _read(path)
     name = name.strip() if isinstance(name, str) else name
     if not name:
@@ -65,6 +72,11 @@ def add_source(
 
 def remove_source(path: Path, *, name: str) -> None:
     """Remove the source called `name` from the config at `path`; ConfigError if unknown."""
+    with config_edit_lock(path):
+        _remove_source(path, name=name)
+
+
+def _remove_source(path: Path, *, name: str) -> None:
     text, doc = _read(path)
     existing = _sources(doc)
     names = [src.get("name") for src in existing]

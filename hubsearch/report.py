@@ -6,11 +6,13 @@ search server can show it without reading the store), and `hubsearch report` pri
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict
 from typing import Any
 
+from hubsearch.locks import probe_idle
 from hubsearch.settings import Settings
-from hubsearch.store import DocumentStore, StoredDocument, utc_now
+from hubsearch.store import CrawlRun, DocumentStore, StoredDocument, utc_now
 
 PERMANENT_REDIRECTS = {301, 308}
 
@@ -35,7 +37,30 @@ def _document_row(doc: StoredDocument) -> dict[str, Any]:
     }
 
 
+def reap_killed_runs(store: DocumentStore) -> None:
+    """Mark runs left open by a crawl that died, if no crawl is running at this instant.
+
+    The next crawl marks them too; this way `report` shows a killed run as killed at once.
+    """
+    lock = probe_idle(store.path, "crawl")
+    if lock is None:
+        return
+    try:
+        store.mark_killed_runs()
+    except sqlite3.Error:
+        pass  # a store we cannot write (read-only copy, full disk): shown as it is
+    finally:
+        lock.release()
+
+
+def runs(store: DocumentStore, limit: int = 20) -> list[CrawlRun]:
+    """The latest crawl runs, newest first, each with how it ended."""
+    reap_killed_runs(store)
+    return store.runs(limit)
+
+
 def build_report(settings: Settings, store: DocumentStore) -> dict[str, Any]:
+    reap_killed_runs(store)
     documents = [{**_document_row(d), "history": store.history(d.url, 5)} for d in store.all()]
     by_url = {d["url"]: d for d in documents}
     sources = []
@@ -82,6 +107,8 @@ def format_text(report: dict[str, Any], index_status: dict[str, Any] | None = No
             f"last crawl: run {run['id']} {run['started_at']} -> {run['finished_at'] or '?'}: "
             f"{run['new']} new, {run['changed']} changed, {run['unchanged']} unchanged, "
             f"{run['failed']} failed, {run['gone']} gone, {run['bytes']} bytes"
+            + (f"; {run['outcome']}: {run['error']}"
+               if run.get("outcome") not in (None, "finished") else "")
         )
     else:
         lines.append("last crawl: never")
@@ -121,11 +148,13 @@ def format_text(report: dict[str, Any], index_status: dict[str, Any] | None = No
 
 def format_runs(store: DocumentStore, limit: int = 20) -> str:
     header = f"{'run':>4}  {'started':25} {'finished':25} {'new':>5} {'chg':>5} {'same':>5} " \
-             f"{'fail':>5} {'gone':>5} {'bytes':>10}"
+             f"{'fail':>5} {'gone':>5} {'bytes':>10}  outcome"
     lines = [header]
-    for r in store.runs(limit):
+    for r in runs(store, limit):
+        outcome = r.outcome or ("running" if r.finished_at is None else "finished")
         lines.append(
             f"{r.id:>4}  {r.started_at:25} {r.finished_at or '-':25} {r.new:>5} {r.changed:>5} "
-            f"{r.unchanged:>5} {r.failed:>5} {r.gone:>5} {r.bytes:>10}"
+            f"{r.unchanged:>5} {r.failed:>5} {r.gone:>5} {r.bytes:>10}  {outcome}"
+            + (f" ({r.error})" if r.error else "")
         )
     return "\n".join(lines)

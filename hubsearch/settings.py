@@ -1,14 +1,17 @@
 """Load and validate config.toml once, into one immutable `Settings` object passed down.
 
-Every setting is declared once below as (name, type, default, help); validation, the
-defaults and the documentation test are all driven from that one table, so a new setting
-cannot be half-added. Nothing else in the code base reads config.toml.
+Every setting is declared once below as (name, type, default, help, and a number's bounds);
+validation, the defaults and the documentation test are all driven from that one table, so a
+new setting cannot be half-added. Values that need more than a type and a range (hosts, cron,
+source names and URLs, paths) are checked by hubsearch/config_values.py as the file loads.
+Nothing else in the code base reads config.toml.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import tomlkit
-from tomlkit.exceptions import ParseError
+from tomlkit.exceptions import KeyAlreadyPresent, ParseError, TOMLKitError
 
+from hubsearch import config_values as checks
 from hubsearch.errors import HubsearchError
 from hubsearch.network_policy import AddressPolicy
 
@@ -29,6 +33,12 @@ class ConfigError(HubsearchError):
 
     status = 2
 
+    def __init__(self, message: str) -> None:
+        # One line whatever a key or value holds: control characters are shown escaped.
+        super().__init__(
+            "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        )
+
 
 @dataclass(frozen=True)
 class Option:
@@ -36,6 +46,19 @@ class Option:
     type: type
     default: Any
     help: str
+    # Inclusive bounds of a number. Every number has both: a value that is infinite, NaN or
+    # absurd (a 1e20 MB parse limit) passes a type check and then fails every run.
+    min: float | None = None
+    max: float | None = None
+
+    @property
+    def bounds(self) -> str:
+        """The allowed range as said in errors, e.g. "from 1 to 65535"."""
+        return f"from {_number(self.min)} to {_number(self.max)}"
+
+
+def _number(x: float | None) -> str:
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
 
 
 # (section -> options). `...` as a default marks a required option.
@@ -48,27 +71,70 @@ SPEC: dict[str, tuple[Option, ...]] = {
             "User-Agent sent with every request; name the service and give a contact URL.",
         ),
         Option("obey_robots_txt", bool, True, "Honour robots.txt of every host fetched."),
-        Option("download_delay", float, 1.0, "Minimum seconds between requests to one host."),
+        Option(
+            "download_delay", float, 1.0, "Minimum seconds between requests to one host.", 0, 60
+        ),
         Option(
             "autothrottle_target_concurrency",
             float,
             1.0,
             "AutoThrottle's target number of parallel requests per host.",
+            0.1,
+            64,
         ),
-        Option("concurrent_requests_per_domain", int, 2, "Hard cap on parallel requests per host."),
-        Option("download_timeout", int, 30, "Seconds before a request is given up."),
-        Option("max_document_bytes", int, 50 * 1024 * 1024, "Larger documents are not downloaded."),
-        Option("depth_limit", int, 1, "Link hops followed from a source page."),
-        Option("retry_times", int, 2, "Retries of a transient failure (5xx, timeout) per crawl."),
+        Option(
+            "concurrent_requests_per_domain",
+            int,
+            2,
+            "Hard cap on parallel requests per host.",
+            1,
+            64,
+        ),
+        Option("download_timeout", int, 30, "Seconds before a request is given up.", 1, 3600),
+        Option(
+            "max_document_bytes",
+            int,
+            50 * 1024 * 1024,
+            "Larger documents are not downloaded.",
+            1,
+            1024**3,
+        ),
+        Option("depth_limit", int, 1, "Link hops followed from a source page.", 0, 10),
+        Option(
+            "retry_times",
+            int,
+            2,
+            "Retries of a transient failure (5xx, timeout) per crawl.",
+            0,
+            10,
+        ),
         Option(
             "gone_after_failures",
             int,
             2,
             "A document answering 404 this many crawls in a row is removed (410 at once).",
+            1,
+            100,
         ),
-        Option("max_links_per_page", int, 200, "Links followed from one source page at most."),
-        Option("parse_timeout", float, 60.0, "Seconds one document may take to parse."),
-        Option("parse_memory_mb", int, 2048, "Memory one document's parser may use, in MB."),
+        Option(
+            "max_links_per_page",
+            int,
+            200,
+            "Links followed from one source page at most.",
+            1,
+            10000,
+        ),
+        Option(
+            "parse_timeout", float, 60.0, "Seconds one document may take to parse.", 0.1, 3600
+        ),
+        Option(
+            "parse_memory_mb",
+            int,
+            2048,
+            "Memory one document's parser may use, in MB.",
+            64,
+            65536,
+        ),
         Option(
             "allow_private_networks",
             bool,
@@ -90,6 +156,8 @@ SPEC: dict[str, tuple[Option, ...]] = {
             float,
             0.3,
             "If more than this share of a crawl's documents failed, keep the previous index.",
+            0,
+            1,
         ),
     ),
     "search": (
@@ -97,7 +165,8 @@ SPEC: dict[str, tuple[Option, ...]] = {
             "synonyms_path",
             str,
             "synonyms.toml",
-            "Synonyms and acronyms file (relative to config); empty for none. Re-read on change.",
+            "Synonyms and acronyms file (relative to config); empty for none. Re-read on change."
+            " When set, the file must exist.",
         ),
     ),
     "storage": (
@@ -106,7 +175,7 @@ SPEC: dict[str, tuple[Option, ...]] = {
     ),
     "server": (
         Option("host", str, "127.0.0.1", "Address the search server listens on."),
-        Option("port", int, 8000, "Port the search server listens on."),
+        Option("port", int, 8000, "Port the search server listens on.", 1, 65535),
     ),
     "schedule": (
         Option("cron", str, "30 2 * * *", "When the nightly crawl and index run (crontab syntax)."),
@@ -116,6 +185,8 @@ SPEC: dict[str, tuple[Option, ...]] = {
             float,
             6.0,
             "A run missed while the scheduler was down still runs if it is at most this late.",
+            0,
+            7 * 24,
         ),
     ),
 }
@@ -213,7 +284,10 @@ def is_http_url(url: str) -> bool:
     """True for an absolute http(s) URL with a host and no whitespace."""
     if not isinstance(url, str) or re.search(r"\s", url):
         return False
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[zz]/": brackets that hold no IPv6 address
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
@@ -243,16 +317,20 @@ def _where(text: str, table: str | None, key: str, index: int = 0) -> str:
 
 def _cast(value: Any, opt: Option, label: str, where: str) -> Any:
     expected = opt.type
-    # TOML ints are acceptable where a float is wanted; bools are never numbers.
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if expected in (int, float) and isinstance(value, bool):
-        raise ConfigError(f"{label}{where}: expected {expected.__name__}, got {value!r}")
-    if not isinstance(value, expected):
+    wanted = expected.__name__ + (f" {opt.bounds}" if opt.min is not None else "")
+    if expected in (int, float) and isinstance(value, bool):  # bools are never numbers
+        raise ConfigError(f"{label}{where}: expected {wanted}, got {value!r}")
+    # TOML ints are acceptable where a float is wanted.
+    is_int_for_float = expected is float and isinstance(value, int)
+    if not (isinstance(value, expected) or is_int_for_float):
         raise ConfigError(
-            f"{label}{where}: expected {expected.__name__}, got {type(value).__name__} {value!r}"
+            f"{label}{where}: expected {wanted}, got {type(value).__name__} {value!r}"
         )
-    return value
+    if opt.min is not None and opt.max is not None:
+        finite = isinstance(value, int) or math.isfinite(value)
+        if not (finite and opt.min <= value <= opt.max):
+            raise ConfigError(f"{label}{where}: must be {opt.bounds}, got {value!r}")
+    return float(value) if is_int_for_float else value
 
 
 def _read_table(
@@ -283,52 +361,83 @@ def _read_table(
     return values
 
 
-def _check_ranges(values: dict[str, dict[str, Any]], text: str) -> None:
-    positive = {
-        ("crawl", "max_document_bytes"),
-        ("crawl", "download_timeout"),
-        ("crawl", "concurrent_requests_per_domain"),
-        ("crawl", "autothrottle_target_concurrency"),
-        ("crawl", "gone_after_failures"),
-        ("crawl", "max_links_per_page"),
-        ("crawl", "parse_timeout"),
-        ("crawl", "parse_memory_mb"),
-    }
-    non_negative = {
-        ("crawl", "download_delay"),
-        ("crawl", "depth_limit"),
-        ("crawl", "retry_times"),
-        ("schedule", "misfire_grace_hours"),
-    }
-    for table, key in positive | non_negative:
-        v = values[table][key]
-        floor_ok = v > 0 if (table, key) in positive else v >= 0
-        if not floor_ok:
-            bound = "positive" if (table, key) in positive else "zero or more"
-            where = _where(text, table, key)
-            raise ConfigError(f"{table}.{key}{where}: must be {bound}, got {v!r}")
-    share = values["index"]["max_failed_share"]
-    if not 0 <= share <= 1:
-        where = _where(text, "index", "max_failed_share")
-        raise ConfigError(f"index.max_failed_share{where}: must be between 0 and 1, got {share}")
-    port = values["server"]["port"]
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"server.port{_where(text, 'server', 'port')}: not a port number: {port}")
-    cron = values["schedule"]["cron"]
-    if len(cron.split()) != 5:
-        raise ConfigError(
-            f"schedule.cron{_where(text, 'schedule', 'cron')}: "
-            f"expected 5 crontab fields, got {cron!r}"
-        )
+def _check_values(values: dict[str, dict[str, Any]], text: str) -> None:
+    """Values a type and a range cannot judge (numbers were bounded as they were read)."""
+    agent = values["crawl"]["user_agent"]
+    problem = checks.text_problem(agent, max_length=checks.MAX_USER_AGENT)
+    if problem:
+        raise ConfigError(f"crawl.user_agent{_where(text, 'crawl', 'user_agent')}: {problem}")
+    problem = checks.host_problem(values["server"]["host"])
+    if problem:
+        raise ConfigError(f"server.host{_where(text, 'server', 'host')}: {problem}")
+    tz = values["schedule"]["timezone"]
     try:
         from zoneinfo import ZoneInfo
 
-        ZoneInfo(values["schedule"]["timezone"])
+        ZoneInfo(tz)
     except Exception:
-        tz = values["schedule"]["timezone"]
         raise ConfigError(
             f"schedule.timezone{_where(text, 'schedule', 'timezone')}: unknown time zone {tz!r}"
         ) from None
+    problem = checks.cron_problem(values["schedule"]["cron"], tz)
+    if problem:
+        raise ConfigError(f"schedule.cron{_where(text, 'schedule', 'cron')}: {problem}")
+
+
+def _storage_path(
+    values: dict[str, dict[str, Any]], text: str, key: str, base: Path, *, want_dir: bool
+) -> Path:
+    raw = values["storage"][key]
+    problem = "empty" if not raw.strip() else checks.path_problem(base / raw, want_dir=want_dir)
+    if problem:
+        raise ConfigError(f"storage.{key}{_where(text, 'storage', key)}: {problem}")
+    return base / raw
+
+
+def _synonyms_path(
+    values: dict[str, dict[str, Any]], text: str, base: Path, explicit: bool
+) -> Path | None:
+    raw = values["search"]["synonyms_path"]
+    if not raw.strip():
+        return None
+    # The default names a file that may not exist (no synonyms then); a path someone wrote
+    # down that is missing is a mistake, and would silently search without synonyms.
+    problem = checks.existing_file_problem(base / raw) if explicit else None
+    if problem:
+        where = _where(text, "search", "synonyms_path")
+        raise ConfigError(f"search.synonyms_path{where}: {problem}")
+    return base / raw
+
+
+def _duplicate_key_error(text: str, path: Path, exc: KeyAlreadyPresent) -> ConfigError:
+    """Name the duplicated key and its line (tomlkit says neither for a repeated key)."""
+    lines = text.splitlines(keepends=True)
+
+    def repeats_within(n: int) -> bool:
+        try:
+            tomlkit.parse("".join(lines[:n]))
+        except KeyAlreadyPresent:
+            return True
+        except (TOMLKitError, ValueError):
+            return False
+        return False
+
+    # The shortest prefix that already repeats the key ends on the repeat.
+    lo, hi = 1, len(lines)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if repeats_within(mid) else (mid + 1, hi)
+    match = re.match(r"\s*([^=]+?)\s*=", lines[lo - 1]) if lines else None
+    key = match.group(1) if match else re.sub(r"^Key (.*) already exists\.$", r"\1", str(exc))
+    label, counts = key, {}
+    for line in lines[: lo - 1]:
+        header = re.match(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$", line)
+        if header and header.group(1) == "[[":  # [[sources]]: say which one, as elsewhere
+            counts[header.group(2)] = counts.get(header.group(2), -1) + 1
+            label = f"{header.group(2)}[{counts[header.group(2)]}].{key}"
+        elif header:
+            label = f"{header.group(2)}.{key}"
+    return ConfigError(f"{path}: duplicate key {label} (line {lo})")
 
 
 def _address_policy(crawl: dict[str, Any], text: str) -> AddressPolicy:
@@ -352,8 +461,15 @@ def parse_settings(text: str, path: Path) -> Settings:
     """Validate config text; raise ConfigError with a one-line reason on any problem."""
     try:
         doc = tomlkit.parse(text)
+    except KeyAlreadyPresent as exc:
+        raise _duplicate_key_error(text, path, exc) from None
     except ParseError as exc:
-        raise ConfigError(f"{path}: not valid TOML (line {exc.line}, column {exc.col})") from None
+        reason = re.sub(r" at line \d+ col \d+$", "", str(exc))
+        raise ConfigError(
+            f"{path}: not valid TOML (line {exc.line}, column {exc.col}): {reason}"
+        ) from None
+    except (TOMLKitError, ValueError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     top_known = set(SPEC) | {"sources"}
     for key in doc:
         if key not in top_known:
@@ -367,7 +483,7 @@ def parse_settings(text: str, path: Path) -> Settings:
         if not isinstance(raw, dict):
             raise ConfigError(f"{table}: expected a table, got {type(raw).__name__}")
         values[table] = _read_table(raw, options, text, table)
-    _check_ranges(values, text)
+    _check_values(values, text)
     policy = _address_policy(values["crawl"], text)
 
     raw_sources = doc.get("sources", [])
@@ -375,6 +491,7 @@ def parse_settings(text: str, path: Path) -> Settings:
         raise ConfigError("sources: expected an array of tables ([[sources]])")
     sources: list[Source] = []
     seen: set[str] = set()
+    seen_urls: dict[str, str] = {}
     for i, raw in enumerate(raw_sources):
         if not isinstance(raw, dict):
             raise ConfigError(f"sources[{i}]: expected a table")
@@ -392,8 +509,24 @@ def parse_settings(text: str, path: Path) -> Settings:
                 "crawl.allow_private_networks = true (or crawl.allowed_networks) for an "
                 "intranet hub"
             )
-        if not v["name"].strip():
-            raise ConfigError(f"sources[{i}].name{_where(text, 'sources', 'name', i)}: empty")
+        problem = checks.url_port_problem(v["url"])
+        if problem:
+            raise ConfigError(f"sources[{i}].url{_where(text, 'sources', 'url', i)}: {problem}")
+        problem = checks.text_problem(v["name"], max_length=checks.MAX_SOURCE_NAME)
+        if problem:
+            raise ConfigError(f"sources[{i}].name{_where(text, 'sources', 'name', i)}: {problem}")
+        try:
+            identity = checks.source_identity(v["url"])
+        except ValueError as exc:
+            raise ConfigError(
+                f"sources[{i}].url{_where(text, 'sources', 'url', i)}: {exc}: {v['url']!r}"
+            ) from None
+        if identity in seen_urls:
+            raise ConfigError(
+                f"sources[{i}].url{_where(text, 'sources', 'url', i)}: the same page as source "
+                f"{seen_urls[identity]!r} ({v['url']!r})"
+            )
+        seen_urls[identity] = v["name"]
         if v["name"] in seen:
             raise ConfigError(
                 f"sources[{i}].name{_where(text, 'sources', 'name', i)}: "
@@ -414,20 +547,18 @@ def parse_settings(text: str, path: Path) -> Settings:
         sources.append(Source(**v))
 
     base = path.resolve().parent
+    store_path = _storage_path(values, text, "store_path", base, want_dir=False)
+    index_dir = _storage_path(values, text, "index_dir", base, want_dir=True)
+    search = doc.get("search", {})
+    synonyms_path = _synonyms_path(values, text, base, explicit="synonyms_path" in search)
     return Settings(
         path=path.resolve(),
         crawl=CrawlSettings(**values["crawl"]),
-        storage=StorageSettings(
-            store_path=base / values["storage"]["store_path"],
-            index_dir=base / values["storage"]["index_dir"],
-        ),
+        storage=StorageSettings(store_path=store_path, index_dir=index_dir),
         server=ServerSettings(**values["server"]),
         schedule=ScheduleSettings(**values["schedule"]),
         index=IndexSettings(**values["index"]),
-        search=SearchSettings(
-            synonyms_path=base / values["search"]["synonyms_path"]
-            if values["search"]["synonyms_path"].strip() else None,
-        ),
+        search=SearchSettings(synonyms_path=synonyms_path),
         sources=tuple(sources),
     )
 

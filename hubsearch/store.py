@@ -62,7 +62,9 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     changed     INTEGER NOT NULL DEFAULT 0,
     unchanged   INTEGER NOT NULL DEFAULT 0,
     gone        INTEGER NOT NULL DEFAULT 0,
-    bytes       INTEGER NOT NULL DEFAULT 0
+    bytes       INTEGER NOT NULL DEFAULT 0,
+    outcome     TEXT,           -- NULL while running; then one of RUN_OUTCOMES
+    error       TEXT            -- why a run is not 'finished', as one line
 );
 """
 
@@ -70,6 +72,12 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
+
+# How a crawl run ended. 'store errors': it ran to the end but some outcomes could not be
+# written (counted as failed); 'interrupted': stopped early by a signal, counts partial;
+# 'killed': died without finishing, counts never recorded (found by the next crawl).
+RUN_OUTCOMES = ("finished", "store errors", "interrupted", "killed")
+INCOMPLETE_RUNS = ("interrupted", "killed")
 
 # Statuses after which a document is dropped: 410 at once, 404 after N crawls in a row.
 GONE_AT_ONCE = {410}
@@ -139,6 +147,13 @@ class CrawlRun:
     unchanged: int
     gone: int
     bytes: int
+    outcome: str | None = None
+    error: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """The run went through every URL it meant to (its counts can be judged)."""
+        return self.finished_at is not None and self.outcome not in INCOMPLETE_RUNS
 
     @property
     def failed_share(self) -> float:
@@ -157,6 +172,19 @@ class DocumentStore:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add columns that stores made by earlier versions lack."""
+        have = {r["name"] for r in self.db.execute("PRAGMA table_info(crawl_runs)")}
+        with self.db:
+            for column in ("outcome", "error"):
+                if column not in have:
+                    self.db.execute(f"ALTER TABLE crawl_runs ADD COLUMN {column} TEXT")
+            if "outcome" not in have:
+                self.db.execute(
+                    "UPDATE crawl_runs SET outcome = 'finished' WHERE finished_at IS NOT NULL"
+                )
 
     def close(self) -> None:
         self.db.close()
@@ -270,9 +298,15 @@ class DocumentStore:
         searchable and marks it stale, so one bad night never empties the index.
         """
         row = self.db.execute(
-            "SELECT consecutive_failures, document, state FROM documents WHERE url = ?", (url,)
+            "SELECT consecutive_failures, document, state, last_run FROM documents"
+            " WHERE url = ?", (url,)
         ).fetchone()
         failures = (row["consecutive_failures"] if row else 0) + 1
+        if row and row["last_run"] is not None and self._incomplete(row["last_run"]):
+            # The last attempt was in a run that never finished (killed, interrupted): this
+            # attempt replaces it rather than adding a night, so a crawl re-run after a kill
+            # does not count one 404 twice towards gone_after.
+            failures = max(row["consecutive_failures"], 1)
         has_copy = bool(row and row["document"])
         if status in GONE_AT_ONCE or (status in NOT_FOUND and failures >= gone_after):
             state = "gone"
@@ -349,19 +383,45 @@ class DocumentStore:
             )
         return len(unlinked)
 
+    def _incomplete(self, run_id: int) -> bool:
+        row = self.db.execute("SELECT outcome FROM crawl_runs WHERE id = ?", (run_id,)).fetchone()
+        return bool(row and row["outcome"] in INCOMPLETE_RUNS)
+
     def start_run(self) -> int:
         with self.db:
             cur = self.db.execute("INSERT INTO crawl_runs (started_at) VALUES (?)", (utc_now(),))
         return int(cur.lastrowid)
 
-    def finish_run(self, run_id: int, counts: dict[str, int]) -> None:
+    def finish_run(
+        self,
+        run_id: int,
+        counts: dict[str, int],
+        outcome: str = "finished",
+        error: str | None = None,
+    ) -> None:
+        if outcome not in RUN_OUTCOMES:
+            raise ValueError(f"unknown run outcome {outcome!r}")
         keys = ("fetched", "failed", "new", "changed", "unchanged", "gone", "bytes")
         with self.db:
             self.db.execute(
-                f"UPDATE crawl_runs SET finished_at = ?, {', '.join(f'{k} = ?' for k in keys)}"
-                " WHERE id = ?",
-                (utc_now(), *(int(counts.get(k, 0)) for k in keys), run_id),
+                f"UPDATE crawl_runs SET finished_at = ?, outcome = ?, error = ?, "
+                f"{', '.join(f'{k} = ?' for k in keys)} WHERE id = ?",
+                (utc_now(), outcome, error, *(int(counts.get(k, 0)) for k in keys), run_id),
             )
+
+    def mark_killed_runs(self) -> int:
+        """Mark runs that never finished as killed; return how many.
+
+        Only call this while holding the crawl lock (hubsearch/locks.py): then no crawl is
+        running, so an unfinished run is one whose process died.
+        """
+        with self.db:
+            cur = self.db.execute(
+                "UPDATE crawl_runs SET outcome = 'killed',"
+                " error = 'never finished: its process was killed or could not record the end'"
+                " WHERE finished_at IS NULL AND outcome IS NULL"
+            )
+        return cur.rowcount
 
     # -- read by the indexer and the report ---------------------------------------------
 
@@ -371,6 +431,15 @@ class DocumentStore:
 
     def last_run(self) -> CrawlRun | None:
         row = self.db.execute("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()
+        return CrawlRun(**dict(row)) if row else None
+
+    def last_complete_run(self) -> CrawlRun | None:
+        """The latest run that went through all its URLs: what the quality gate judges."""
+        row = self.db.execute(
+            "SELECT * FROM crawl_runs WHERE finished_at IS NOT NULL"
+            " AND COALESCE(outcome, 'finished') NOT IN (?, ?) ORDER BY id DESC LIMIT 1",
+            INCOMPLETE_RUNS,
+        ).fetchone()
         return CrawlRun(**dict(row)) if row else None
 
     def runs(self, limit: int = 20) -> list[CrawlRun]:

@@ -4,7 +4,9 @@ A nightly run is incremental: it compares the store's documents (by sha256) with
 manifest of the current generation and rewrites only new, changed and removed documents,
 in a copy of the current generation, so the server keeps reading the old one until the
 atomic switch. `full=True` rebuilds from scratch. A quality gate refuses to switch in an
-index built after a crawl in which too many documents failed.
+index built after a crawl in which too many documents failed. One build at a time per store
+(the store's index lock, hubsearch/locks.py); a build that cannot write (disk full) fails
+with one line and leaves the current generation serving.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +26,7 @@ from whoosh.writing import IndexWriter
 from crawler.bounds import bound_document
 from crawler.document import ExtractedDocument
 from hubsearch.errors import HubsearchError
+from hubsearch.locks import stage_lock
 from hubsearch.settings import Settings
 from hubsearch.store import DocumentStore, StoredDocument, utc_now
 from indexer import generations
@@ -197,7 +201,9 @@ def _write_status(settings: Settings, store: DocumentStore, **outcome: Any) -> N
 
 
 def _gate(settings: Settings, store: DocumentStore, has_current: bool) -> None:
-    run = store.last_run()
+    # A killed or interrupted run's counts are partial (or never written): judge the last
+    # run that went through all its URLs.
+    run = store.last_complete_run()
     limit = settings.index.max_failed_share
     if not has_current or run is None or run.failed_share <= limit:
         return
@@ -209,14 +215,35 @@ def _gate(settings: Settings, store: DocumentStore, has_current: bool) -> None:
     raise IndexBuildError(reason)
 
 
-def build_index(settings: Settings, *, full: bool = False) -> BuildResult:
-    """Bring the index up to date with the store (incrementally unless `full`)."""
-    started = time.monotonic()
-    index_dir = settings.storage.index_dir
+def build_index(settings: Settings, *, full: bool = False, wait: bool = False) -> BuildResult:
+    """Bring the index up to date with the store (incrementally unless `full`).
+
+    Refused with LockBusy (naming the holder) while another build of this store runs,
+    unless `wait`, which waits for it.
+    """
     if not settings.storage.store_path.exists():
         raise IndexBuildError(
             f"no document store at {settings.storage.store_path}; run `hubsearch crawl` first"
         )
+    with stage_lock(settings.storage.store_path, "index", wait=wait):
+        try:
+            return _build_locked(settings, full)
+        except sqlite3.Error as exc:
+            raise IndexBuildError(
+                f"document store {settings.storage.store_path}: {exc}"
+            ) from None
+        except OSError as exc:
+            # _update discarded the half-built generation; `current` was never touched.
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise IndexBuildError(
+                f"index build failed: {exc.strerror or exc}{where}; "
+                "the previous index keeps serving"
+            ) from None
+
+
+def _build_locked(settings: Settings, full: bool) -> BuildResult:
+    started = time.monotonic()
+    index_dir = settings.storage.index_dir
     with DocumentStore(settings.storage.store_path) as store:
         current = generations.current_generation(index_dir)
         _gate(settings, store, current is not None)
@@ -228,8 +255,14 @@ def build_index(settings: Settings, *, full: bool = False) -> BuildResult:
         manifest = None if full or current is None else read_manifest(current)
         result = _update(index_dir, current, manifest, docs, _attribute(settings, docs))
         result.seconds = time.monotonic() - started
-        _write_status(settings, store, switched=result.mode != "unchanged",
-                      generation=result.generation, mode=result.mode, reason=None)
+        try:
+            _write_status(settings, store, switched=result.mode != "unchanged",
+                          generation=result.generation, mode=result.mode, reason=None)
+        except OSError as exc:
+            raise IndexBuildError(
+                f"index generation {result.generation} is serving, but its status could not "
+                f"be saved: {exc.strerror or exc}"
+            ) from None
     return result
 
 

@@ -39,6 +39,9 @@ def nightly_job(config_path: str) -> None:
 
     settings = load_settings(config_path)
     try:
+        # Both stages take the store's locks (hubsearch/locks.py). A crawl already running
+        # (a manual one) refuses this one: crawling again the same night would count each
+        # 404 twice. The index build waits instead, so tonight's crawl still gets indexed.
         summary = run_crawl(settings)
     except HubsearchError as exc:
         log.error("nightly: crawl failed: %s; index not rebuilt", exc)
@@ -52,7 +55,7 @@ def nightly_job(config_path: str) -> None:
     if not summary.ok:
         log.warning("nightly: crawl reported failures; indexing what was stored")
     try:
-        result = build_index(settings)
+        result = build_index(settings, wait=True)
     except HubsearchError as exc:
         # The quality gate and an empty store are expected outcomes: one line, no traceback.
         log.warning("nightly: index not switched in: %s", exc)

@@ -213,7 +213,7 @@ def fake_stages(monkeypatch):
             raise RuntimeError("network down")
         return Result()
 
-    def build_index(settings):
+    def build_index(settings, **options):  # the real one also takes full=, wait=
         calls.append("index")
         return Result()
 

@@ -117,3 +117,14 @@ def test_the_cli_reports_a_bad_config_as_one_line_and_exit_status_2(tmp_path):
     assert len(lines) == 1
     assert lines[0].startswith("error:")
     assert "server.port" in lines[0]
+
+
+def test_every_number_option_declares_its_bounds_and_its_default_lies_within_them():
+    # The bounds live in the one table; a number added without them would accept inf or 1e20.
+    numbers = [(table, opt) for table, opts in SPEC.items() for opt in opts
+               if opt.type in (int, float)]
+    numbers += [("sources", opt) for opt in SOURCE_SPEC if opt.type in (int, float)]
+    assert numbers
+    for table, opt in numbers:
+        assert opt.min is not None and opt.max is not None, f"{table}.{opt.name} is unbounded"
+        assert opt.min <= opt.default <= opt.max, f"{table}.{opt.name}: default out of range"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,13 @@ def hubsearch(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
-    shutil.copyfile(REAL_CONFIG, path)
+    # The copy keeps using the repository's synonyms file: a configured one must exist.
+    text = REAL_CONFIG.read_text(encoding="utf-8")
+    assert 'synonyms_path = "synonyms.toml"' in text
+    path.write_text(
+        text.replace('synonyms_path = "synonyms.toml"', f"synonyms_path = '{REPO}/synonyms.toml'"),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -107,7 +112,8 @@ def test_add_refuses_a_bad_source_with_one_line_and_leaves_the_file_alone(
     assert len(lines) == 1 and lines[0].startswith("error:")
     assert reason in lines[0]
     assert config.read_bytes() == original
-    assert [p.name for p in config.parent.iterdir()] == ["config.toml"]  # no temp file left
+    # No temp file left; the edit lock's sidecar (hubsearch/locks.py) stays, empty.
+    assert sorted(p.name for p in config.parent.iterdir()) == [".config.toml.lock", "config.toml"]
 
 
 def test_remove_refuses_an_unknown_name(config):

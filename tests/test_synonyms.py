@@ -83,6 +83,8 @@ def test_a_missing_file_means_no_synonyms(tmp_path):
 
 def test_settings_resolve_the_path_next_to_the_config(tmp_path):
     config = tmp_path / "config.toml"
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "syn.toml").write_text("groups = []\n")
     config.write_text('[search]\nsynonyms_path = "etc/syn.toml"\n')
     assert load_settings(config).search.synonyms_path == tmp_path.resolve() / "etc" / "syn.toml"
     config.write_text('[search]\nsynonyms_path = ""\n')
