@@ -67,7 +67,17 @@ def _add_source(path: Path, *, name: str, url: str, follow_links: bool, language
     if not _means(candidate, expected):
         # E.g. `sources = [...]` written inline: fall back to tomlkit's structural edit.
         candidate = _structural_add(text, new)
-    _write_checked(path, candidate, expected)
+    try:
+        _write_checked(path, candidate, expected)
+    except ConfigError as exc:
+        # The new source's problem, said of the source rather than of a line in a file that
+        # was never written ("sources[3].url (line 40): ..." -> "source 'x' URL: ...").
+        prefix = re.match(rf"^sources\[{len(existing)}\]\.(\w+)(?: \(line \d+\))?: ", str(exc))
+        if prefix is None:
+            raise
+        raise ConfigError(
+            f"source {name!r} {prefix.group(1)}: {str(exc)[prefix.end():]}"
+        ) from None
 
 
 def remove_source(path: Path, *, name: str) -> None:
