@@ -225,19 +225,24 @@ def test_failed_lookup_is_not_pinned():
     assert NoAnswer.asked == 2
 
 
+def _crawl_resolver(answer: str, allow_private: bool) -> GuardedResolver:
+    """The resolver as a crawl builds it (proxies from the environment), over scripted DNS."""
+    from scrapy.settings import Settings as ScrapySettings
+
+    dns = RebindingDNS()
+    dns.answers = [answer]
+
+    class Process:
+        settings = ScrapySettings({"HUBSEARCH_ALLOW_PRIVATE_NETWORKS": allow_private})
+
+    return GuardedResolver.from_crawler(Process(), _Reactor(dns))
+
+
 def test_operators_proxy_on_the_internal_network_may_be_reached(monkeypatch):
     # Scrapy sends requests to the proxy from http_proxy; refusing that connection would
     # stop every crawl behind an office proxy. The pages' own hosts are still checked.
-    from scrapy.settings import Settings as ScrapySettings
-
     monkeypatch.setenv("http_proxy", "http://10.9.8.7:3128")
-    dns = RebindingDNS()
-    dns.answers = ["10.9.8.7"]
-
-    class Process:
-        settings = ScrapySettings({"HUBSEARCH_ALLOW_PRIVATE_NETWORKS": False})
-
-    resolver = GuardedResolver.from_crawler(Process(), _Reactor(dns))
+    resolver = _crawl_resolver(answer="10.9.8.7", allow_private=False)
     assert _connect_addresses(resolver, "10.9.8.7", 3128) == ["10.9.8.7:3128"]
     assert _connect_addresses(resolver, "10.9.8.8", 80) == []
 
@@ -300,17 +305,9 @@ def test_proxy_cannot_be_used_to_reach_a_name_only_it_resolves(tmp_path, monkeyp
 
 
 def test_no_proxy_list_gets_no_exemption_from_the_resolver(monkeypatch):
-    from scrapy.settings import Settings as ScrapySettings
-
     monkeypatch.setenv("no_proxy", "169.254.169.254")
     monkeypatch.setenv("http_proxy", "http://10.9.8.7:3128")
-    dns = RebindingDNS()
-    dns.answers = ["169.254.169.254"]
-
-    class Process:
-        settings = ScrapySettings({"HUBSEARCH_ALLOW_PRIVATE_NETWORKS": True})
-
-    resolver = GuardedResolver.from_crawler(Process(), _Reactor(dns))
+    resolver = _crawl_resolver(answer="169.254.169.254", allow_private=True)
     assert _connect_addresses(resolver, "169.254.169.254", 80) == []
 
 
