@@ -23,7 +23,7 @@ def _document_row(doc: StoredDocument) -> dict[str, Any]:
     return {
         "url": doc.url,
         "source": doc.source,
-        "title": doc.document.title if doc.document else None,
+        "title": doc.title,
         "state": doc.state,  # ok | stale | gone | failed
         "last_status": doc.status,
         "last_checked": doc.fetched_at,
@@ -61,7 +61,8 @@ def runs(store: DocumentStore, limit: int = 20) -> list[CrawlRun]:
 
 def build_report(settings: Settings, store: DocumentStore) -> dict[str, Any]:
     reap_killed_runs(store)
-    documents = [{**_document_row(d), "history": store.history(d.url, 5)} for d in store.all()]
+    documents = [{**_document_row(d), "history": store.history(d.url, 5)}
+                 for d in store.all(bodies=False)]
     by_url = {d["url"]: d for d in documents}
     sources = []
     for source in settings.sources:

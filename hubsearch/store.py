@@ -102,6 +102,40 @@ class Fetch:
     is_source: bool = False
 
 
+def index_key_for(canonical_url: str | None, final_url: str) -> str:
+    """The one URL a document is indexed under: its canonical link, else its final URL.
+
+    A canonical link counts only on the host the document was fetched from (rows stored
+    before the crawler checked this are held to the same rule).
+    """
+    if canonical_url and same_host(canonical_url, final_url):
+        return canonical_url.split("#", 1)[0]
+    return final_url
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """A searchable document's identity and version without its body.
+
+    What the indexer compares with its manifest: decoding every stored body to learn that
+    99% of them did not change would cost more than indexing the 1% that did.
+    """
+
+    url: str
+    final_url: str
+    source: str
+    is_source: bool
+    sha256: str | None
+    last_success_at: str | None
+    fetched_at: str | None
+    canonical_url: str | None
+    links: tuple[str, ...]  # a hub page's links (empty for other documents)
+
+    @property
+    def index_key(self) -> str:
+        return index_key_for(self.canonical_url, self.final_url)
+
+
 @dataclass
 class StoredDocument:
     url: str
@@ -121,18 +155,14 @@ class StoredDocument:
     etag: str | None
     last_modified: str | None
     document: ExtractedDocument | None
+    # The stored copy's title, read without decoding the document (None if no copy).
+    title: str | None = None
 
     @property
     def index_key(self) -> str:
-        """The one URL a document is indexed under: its canonical link, else its final URL.
-
-        A canonical link counts only on the host the document was fetched from (rows stored
-        before the crawler checked this are held to the same rule).
-        """
-        canonical = self.document.canonical_url if self.document else None
-        if canonical and same_host(canonical, self.final_url):
-            return canonical.split("#", 1)[0]
-        return self.final_url
+        """The URL this document is indexed under (see index_key_for)."""
+        return index_key_for(self.document.canonical_url if self.document else None,
+                             self.final_url)
 
 
 @dataclass
@@ -464,7 +494,8 @@ class DocumentStore:
         return [dict(r) for r in rows]
 
     def _stored(self, row: sqlite3.Row) -> StoredDocument:
-        doc = ExtractedDocument.from_dict(json.loads(row["document"])) if row["document"] else None
+        body = row["document"] if "document" in row.keys() else None
+        doc = ExtractedDocument.from_dict(json.loads(body)) if body else None
         return StoredDocument(
             url=row["url"],
             final_url=row["final_url"] or row["url"],
@@ -483,15 +514,28 @@ class DocumentStore:
             etag=row["etag"],
             last_modified=row["last_modified"],
             document=doc,
+            title=row["stored_title"] if "stored_title" in row.keys() else (
+                doc.title if doc else None),
         )
 
     def get(self, url: str) -> StoredDocument | None:
         row = self.db.execute("SELECT * FROM documents WHERE url = ?", (url,)).fetchone()
         return self._stored(row) if row else None
 
-    def all(self) -> Iterator[StoredDocument]:
-        """Every URL ever recorded, good, failed or gone, in URL order."""
-        for row in self.db.execute("SELECT * FROM documents ORDER BY url"):
+    def all(self, *, bodies: bool = True) -> Iterator[StoredDocument]:
+        """Every URL ever recorded, good, failed or gone, in URL order.
+
+        `bodies=False` leaves `document` None (with `title` still set): the health report
+        needs no body, and decoding every one cost more than the build it reports on.
+        """
+        if bodies:
+            query = "SELECT * FROM documents ORDER BY url"
+        else:
+            columns = [r[1] for r in self.db.execute("PRAGMA table_info(documents)")
+                       if r[1] != "document"]
+            query = (f"SELECT {', '.join(columns)}, CASE WHEN document IS NULL THEN NULL"
+                     " ELSE title END AS stored_title FROM documents ORDER BY url")
+        for row in self.db.execute(query):
             yield self._stored(row)
 
     def searchable(self) -> Iterator[StoredDocument]:
@@ -500,6 +544,34 @@ class DocumentStore:
             "SELECT * FROM documents WHERE document IS NOT NULL ORDER BY url"
         ):
             yield self._stored(row)
+
+    def searchable_refs(self) -> Iterator[DocumentRef]:
+        """Every searchable document's identity, in URL order, without decoding its body.
+
+        SQLite reads the two fields needed from the stored JSON; only hub pages' links are
+        taken, since only they attribute documents to sources.
+        """
+        rows = self.db.execute(
+            """
+            SELECT url, final_url, source, is_source, sha256, last_success_at, fetched_at,
+                json_extract(document, '$.canonical_url') AS canonical_url,
+                CASE WHEN is_source = 1 THEN json_extract(document, '$.links') END AS links
+            FROM documents WHERE document IS NOT NULL ORDER BY url
+            """
+        )
+        for row in rows:
+            yield DocumentRef(
+                url=row["url"], final_url=row["final_url"] or row["url"], source=row["source"],
+                is_source=bool(row["is_source"]), sha256=row["sha256"],
+                last_success_at=row["last_success_at"], fetched_at=row["fetched_at"],
+                canonical_url=row["canonical_url"],
+                links=tuple(json.loads(row["links"])) if row["links"] else (),
+            )
+
+    def document(self, url: str) -> ExtractedDocument | None:
+        """The stored body of one document, decoded."""
+        row = self.db.execute("SELECT document FROM documents WHERE url = ?", (url,)).fetchone()
+        return ExtractedDocument.from_dict(json.loads(row[0])) if row and row[0] else None
 
     def fingerprints(self) -> dict[str, str]:
         """url -> sha256 of every searchable document: what the indexer compares against."""

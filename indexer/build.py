@@ -28,7 +28,7 @@ from crawler.document import ExtractedDocument
 from hubsearch.errors import HubsearchError
 from hubsearch.locks import stage_lock
 from hubsearch.settings import Settings
-from hubsearch.store import DocumentStore, StoredDocument, utc_now
+from hubsearch.store import DocumentRef, DocumentStore, utc_now
 from indexer import generations
 from indexer.passages import deep_link, split_document
 from indexer.schema import FIELDS, build_schema, language_of
@@ -66,14 +66,15 @@ class BuildResult:
         )
 
 
-def _claim(stored: StoredDocument, key: str) -> tuple[bool, str]:
+def _claim(stored: DocumentRef, key: str) -> tuple[bool, str]:
     return stored.final_url.split("#", 1)[0] == key, stored.last_success_at or ""
 
 
-def _documents(store: DocumentStore) -> dict[str, StoredDocument]:
-    """Searchable documents by the key they are indexed under, each key once."""
-    docs: dict[str, StoredDocument] = {}
-    for stored in store.searchable():
+def _documents(store: DocumentStore) -> dict[str, DocumentRef]:
+    """Searchable documents by the key they are indexed under, each key once (no bodies:
+    only the documents that changed are decoded, when they are indexed)."""
+    docs: dict[str, DocumentRef] = {}
+    for stored in store.searchable_refs():
         # Two requested URLs that end at one document (a redirect, a canonical link) are
         # indexed once: the page actually at that URL wins over one that only claims it by
         # a canonical link, then the most recently confirmed copy.
@@ -133,12 +134,12 @@ class Attribution:
     source: str
     audience: tuple[str, ...]
 
-    def version(self, stored: StoredDocument) -> str:
+    def version(self, stored: DocumentRef) -> str:
         # A document is re-indexed when its body or its attribution changes.
         return f"{stored.sha256}|{self.source}|{','.join(self.audience)}"
 
 
-def _attribute(settings: Settings, docs: dict[str, StoredDocument]) -> dict[str, Attribution]:
+def _attribute(settings: Settings, docs: dict[str, DocumentRef]) -> dict[str, Attribution]:
     """Each document's source: the first configured source whose hub page links to it.
 
     The crawl records whichever hub page happened to ask for a shared document first, which
@@ -147,10 +148,10 @@ def _attribute(settings: Settings, docs: dict[str, StoredDocument]) -> dict[str,
     order = {s.name: i for i, s in enumerate(settings.sources)}
     audience_of = {s.name: s.audience for s in settings.sources}
     linked_from: dict[str, list[str]] = {}
-    hubs = sorted((d for d in docs.values() if d.is_source and d.document),
+    hubs = sorted((d for d in docs.values() if d.is_source),
                   key=lambda d: order.get(d.source, len(order)))
     for hub in hubs:
-        for link in hub.document.links:
+        for link in hub.links:
             names = linked_from.setdefault(link, [])
             if hub.source not in names:
                 names.append(hub.source)
@@ -163,10 +164,13 @@ def _attribute(settings: Settings, docs: dict[str, StoredDocument]) -> dict[str,
     return attributions
 
 
-def _add(writer: IndexWriter, key: str, stored: StoredDocument, who: Attribution) -> int:
-    assert stored.document is not None
+def _add(writer: IndexWriter, key: str, stored: DocumentRef, who: Attribution,
+         store: DocumentStore) -> int:
+    document = store.document(stored.url)
+    if document is None:  # removed from the store since the list was read
+        return 0
     return add_document(
-        writer, key, stored.document, source=who.source, audience=who.audience,
+        writer, key, document, source=who.source, audience=who.audience,
         fetched_at=stored.last_success_at or stored.fetched_at or "",
     )
 
@@ -188,7 +192,8 @@ def read_status(index_dir: Path) -> dict[str, Any] | None:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1))
+    # Compact: at 200k documents the indented status alone was seconds of every build.
+    tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     tmp.replace(path)
 
 
@@ -253,7 +258,7 @@ def _build_locked(settings: Settings, full: bool) -> BuildResult:
                 "the document store has no searchable documents; run `hubsearch crawl` first"
             )
         manifest = None if full or current is None else read_manifest(current)
-        result = _update(index_dir, current, manifest, docs, _attribute(settings, docs))
+        result = _update(index_dir, current, manifest, docs, _attribute(settings, docs), store)
         result.seconds = time.monotonic() - started
         try:
             _write_status(settings, store, switched=result.mode != "unchanged",
@@ -270,8 +275,9 @@ def _update(
     index_dir: Path,
     current: Path | None,
     manifest: dict[str, Any] | None,
-    docs: dict[str, StoredDocument],
+    docs: dict[str, DocumentRef],
     attributions: dict[str, Attribution],
+    store: DocumentStore,
 ) -> BuildResult:
     old = (manifest or {}).get("documents", {})
     version = {k: attributions[k].version(stored) for k, stored in docs.items()}
@@ -301,7 +307,7 @@ def _update(
             entries.pop(key, None)
         written = 0
         for key in todo:
-            count = _add(writer, key, docs[key], attributions[key])
+            count = _add(writer, key, docs[key], attributions[key], store)
             entries[key] = {"sha256": docs[key].sha256, "version": version[key],
                             "passages": count, "url": docs[key].url}
             written += count

@@ -1,0 +1,57 @@
+"""An incremental build costs what changed: unchanged documents are never decoded.
+
+A store filled the way the crawler fills it (DocumentStore.record_fetch), a real Whoosh
+build, then one document edited: the second build must decode that one document only, and
+still index the canonical/attribution rules the full build applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+from conftest import settings_for
+
+from crawler.document import ExtractedDocument, Section
+from hubsearch.store import DocumentStore, Fetch
+from indexer.build import build_index
+from indexer.search import PassageSearcher
+
+HUB = "https://hub.example/hub"
+
+
+def _fetch(url: str, text: str, *, links: tuple[str, ...] = (), is_source: bool = False) -> Fetch:
+    doc = ExtractedDocument(title=f"Guide {url.rsplit('/', 1)[-1]}", doc_type="html",
+                            language="en", sections=[Section(["Guide"], text)],
+                            links=list(links))
+    return Fetch(url=url, final_url=url, source="hub", status=200, content_type="text/html",
+                 sha256=hashlib.sha256(text.encode()).hexdigest(), bytes=len(text),
+                 document=doc, is_source=is_source)
+
+
+def test_incremental_build_decodes_only_the_changed_document(tmp_path, monkeypatch):
+    settings = settings_for(tmp_path, HUB)
+    urls = [f"https://hub.example/docs/{n}" for n in range(30)]
+    with DocumentStore(settings.storage.store_path) as store:
+        store.record_fetch(_fetch(HUB, "Guidance for professionals.", links=tuple(urls),
+                                  is_source=True))
+        for n, url in enumerate(urls):
+            store.record_fetch(_fetch(url, f"Guide number {n} on the duty to notify."))
+    build_index(settings, full=True)
+    with DocumentStore(settings.storage.store_path) as store:
+        store.record_fetch(_fetch(urls[7], "Revised guide on the pangolin referral route."))
+
+    decoded: list[str] = []
+    original = ExtractedDocument.from_dict.__func__
+
+    def counting(cls, data):
+        decoded.append(data.get("title", ""))
+        return original(cls, data)
+
+    monkeypatch.setattr(ExtractedDocument, "from_dict", classmethod(counting))
+    result = build_index(settings)
+    assert result.mode == "incremental" and result.changed == [urls[7]]
+    assert decoded == ["Guide 7"]
+    hits = PassageSearcher(settings.storage.index_dir, synonyms_path=None).search("pangolin")
+    assert [h.document_url for h in hits.results] == [urls[7]]
+    assert dataclasses.asdict(hits.results[0]).get("source") in (None, "hub")
