@@ -494,8 +494,11 @@ class DocumentStore:
         return [dict(r) for r in rows]
 
     def _stored(self, row: sqlite3.Row) -> StoredDocument:
-        body = row["document"] if "document" in row.keys() else None
-        doc = ExtractedDocument.from_dict(json.loads(body)) if body else None
+        doc = ExtractedDocument.from_dict(json.loads(row["document"])) if row["document"] else None
+        try:
+            title = row["stored_title"]
+        except IndexError:  # a full row: the title is the decoded document's
+            title = doc.title if doc else None
         return StoredDocument(
             url=row["url"],
             final_url=row["final_url"] or row["url"],
@@ -514,8 +517,7 @@ class DocumentStore:
             etag=row["etag"],
             last_modified=row["last_modified"],
             document=doc,
-            title=row["stored_title"] if "stored_title" in row.keys() else (
-                doc.title if doc else None),
+            title=title,
         )
 
     def get(self, url: str) -> StoredDocument | None:
@@ -533,8 +535,8 @@ class DocumentStore:
         else:
             columns = [r[1] for r in self.db.execute("PRAGMA table_info(documents)")
                        if r[1] != "document"]
-            query = (f"SELECT {', '.join(columns)}, CASE WHEN document IS NULL THEN NULL"
-                     " ELSE title END AS stored_title FROM documents ORDER BY url")
+            query = (f"SELECT {', '.join(columns)}, NULL AS document, CASE WHEN document IS"
+                     " NULL THEN NULL ELSE title END AS stored_title FROM documents ORDER BY url")
         for row in self.db.execute(query):
             yield self._stored(row)
 
