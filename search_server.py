@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import sys
 from collections.abc import AsyncIterator
@@ -40,7 +41,7 @@ from hubsearch.metrics import Metrics
 from hubsearch.openapi import openapi_document
 from hubsearch.report import attention
 from hubsearch.serving import RequestLimits
-from hubsearch.settings import Settings
+from hubsearch.settings import DEFAULT_CONFIG, Settings, load_settings
 from indexer.build import read_manifest, read_status
 from indexer.query import QueryRefused, query_problem
 from indexer.schema import LANGUAGES
@@ -68,6 +69,8 @@ SECURITY_HEADERS = {
 }
 # Requests at once in the thread pool (sync endpoints); the rest wait their turn.
 WORKER_THREADS = 8
+# The config file app_from_env reads (set by `hubsearch serve --workers N` for its workers).
+CONFIG_ENV = "HUBSEARCH_CONFIG"
 
 
 class SecurityHeaders:
@@ -353,12 +356,32 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
     )
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Run the server until interrupted; BindError (one line) if it cannot listen there."""
+def app_from_env() -> Starlette:
+    """The app over the config file named by $HUBSEARCH_CONFIG (default ./config.toml).
+
+    For an ASGI server run by hand, e.g.
+    `HUBSEARCH_CONFIG=config.toml uvicorn --factory search_server:app_from_env`,
+    and for each worker process of `hubsearch serve --workers N`.
+    """
+    return create_app(load_settings(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG))
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None,
+          workers: int = 1) -> None:
+    """Run the server until interrupted; BindError (one line) if it cannot listen there.
+
+    With workers > 1, each worker process reads the config again from `settings.path`.
+    """
     from hubsearch.serving import run
 
-    run(create_app(settings), host or settings.server.host,
-        port if port is not None else settings.server.port)
+    host = host or settings.server.host
+    port = port if port is not None else settings.server.port
+    if workers > 1:
+        # Inherited by the worker processes, which spawn and import app_from_env.
+        os.environ[CONFIG_ENV] = str(Path(settings.path).resolve())
+        run("search_server:app_from_env", host, port, workers=workers)
+    else:
+        run(create_app(settings), host, port)
 
 
 if __name__ == "__main__":

@@ -153,7 +153,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from search_server import serve
 
     settings = _settings(args)
-    serve(settings, host=args.host or settings.server.host, port=args.port or settings.server.port)
+    serve(settings, host=args.host or settings.server.host, port=args.port or settings.server.port,
+          workers=args.workers)
     return 0
 
 
@@ -267,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--port",
         type=_whole_number(1, 65535),
         help="listen port, 1-65535 (default: server.port from the config)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_whole_number(1, 64),
+        default=1,
+        help="server processes sharing the port and the index's page cache (default: 1)",
     )
     p = add("search", cmd_search, "Search the current index from the command line.")
     p.add_argument("query", help="words to search for")

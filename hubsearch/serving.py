@@ -15,7 +15,11 @@ would give are set here, as constants (an operator has no reason to loosen them)
 - request bodies are refused (`RequestLimits`, 413): the server has no write actions.
 
 The socket is bound here, before uvicorn starts, so a port in use or a bad address is one
-line (`BindError`), not uvicorn's log and exit.
+line (`BindError`), not uvicorn's log and exit. With `workers` > 1 that one socket is handed
+to uvicorn's supervisor, which starts that many worker processes accepting on it; each
+imports the app from an import string and opens the index itself, so what they share is the
+index files in the OS page cache (indexer/generations.py opens them without private copies).
+The limits above apply per worker.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.supervisors import Multiprocess
 
 from hubsearch.errors import HubsearchError
 
@@ -127,14 +132,18 @@ def uvicorn_config(
     header_seconds: float = HEADER_SECONDS,
     keep_alive_seconds: float = KEEP_ALIVE_SECONDS,
     log_level: str = "info",
+    workers: int = 1,
 ) -> uvicorn.Config:
     """uvicorn's configuration with the limits above (tests shorten the times).
 
-    Its access log is off: it would print query strings (hubsearch/access_log.py logs
-    requests without them).
+    `app` is an ASGI app, or the "module:function" import string of a factory making one
+    (required for workers > 1: each worker process builds its own). Its access log is off:
+    it would print query strings (hubsearch/access_log.py logs requests without them).
     """
     return uvicorn.Config(
         app,
+        factory=isinstance(app, str),
+        workers=workers,
         http=_with_deadline(header_seconds),
         limit_concurrency=max_connections,
         timeout_keep_alive=keep_alive_seconds,  # type: ignore[arg-type]  # a float works
@@ -144,18 +153,26 @@ def uvicorn_config(
     )
 
 
-def run(app: Any, host: str, port: int) -> None:
-    """Serve `app` on host:port until interrupted; BindError if it cannot listen there."""
+def run(app: Any, host: str, port: int, *, workers: int = 1) -> None:
+    """Serve `app` on host:port until interrupted; BindError if it cannot listen there.
+
+    With workers > 1, `app` must be the import string of an app factory (see above).
+    """
+    if workers > 1 and not isinstance(app, str):
+        raise ValueError("several workers need the app as a 'module:factory' import string")
     sock = bind(host, port)
     try:
-        config = uvicorn_config(app)
+        config = uvicorn_config(app, workers=workers)
         # uvicorn says where it listens only for sockets it binds itself; this is its line
         # (with the port the OS chose for port 0), which scripts and tests read.
         bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         logging.getLogger("uvicorn.error").info(
             "Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, bound_port)
-        uvicorn.Server(config).run(sockets=[sock])
+        if workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
 

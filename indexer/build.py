@@ -316,6 +316,7 @@ def _update(
     except BaseException:
         generations.discard(generation)
         raise
+    generations.warm(generation)
     generations.switch_to(index_dir, generation)
     generations.prune(index_dir)
     total = sum(e["passages"] for e in entries.values())

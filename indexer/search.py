@@ -23,12 +23,11 @@ from __future__ import annotations
 import html
 import re
 import threading
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import index
+import numpy as np
 from whoosh.fields import Schema
 from whoosh.highlight import ContextFragmenter, Formatter, get_text
 from whoosh.query import And, AndNot, Or, Phrase, Query, Term
@@ -40,10 +39,11 @@ from crawler.language import detect_language
 from hubsearch.errors import HubsearchError
 from indexer import generations
 from indexer.documents import DocumentIndex, document_id
+from indexer.matching import BulkMatcher, GenerationArrays, Matches, ranked
 from indexer.passages import MAX_CHARS as MAX_PASSAGE_CHARS
 from indexer.query import QueryRefused, UserQuery, parse_user_query, query_problem
 from indexer.schema import FIELD_BOOSTS, FIELDS, LANGUAGES, language_of, weighting
-from indexer.spelling import Vocabulary
+from indexer.spelling import Vocabulary, vocabulary_from_reader
 from indexer.synonyms import Synonyms, SynonymsFile
 
 MAX_LIMIT = 50
@@ -62,6 +62,9 @@ PER_DOCUMENT = 2
 OTHER_LANGUAGE_BOOST = 0.6
 # The filters, each also counted as a facet, in the order the page shows them.
 FACETS = ("source", "doc_type", "language", "audience")
+# Facets with one value per passage (a column each) and with several (audience tags).
+SINGLE_FACETS = ("source", "doc_type", "language")
+MULTI_FACETS = ("audience",)
 ANALYSIS_CACHE_SIZE = 50_000
 DEFAULT_SYNONYMS = Path(__file__).resolve().parent.parent / "synonyms.toml"
 
@@ -184,21 +187,12 @@ class MarkFormatter(Formatter):
 class Generation:
     """What is derived once from one index generation: filter values per passage, words."""
 
-    def __init__(self, searcher: Searcher) -> None:
-        reader = searcher.reader()
-        size = reader.doc_count_all()
-        self.values: dict[str, list[tuple[str, ...]]] = {f: [()] * size for f in FACETS}
-        self.document_url: list[str] = [""] * size
-        texts: list[str] = []
-        for docnum, stored in reader.iter_docs():
-            for name in ("source", "doc_type", "language"):
-                self.values[name][docnum] = (stored.get(name) or "",)
-            tags = (stored.get("audience") or "").lower().split(",")
-            self.values["audience"][docnum] = tuple(t.strip() for t in tags if t.strip())
-            self.document_url[docnum] = stored.get("document_url", "")
-            texts.append(stored.get("body", ""))
-            texts.append(" ".join(stored.get("headings") or []))
-        self.vocabulary = Vocabulary.from_texts(texts)
+    def __init__(self, searcher: Searcher, vocabulary: Vocabulary) -> None:
+        # Filter values, documents, live passages and field lengths as arrays, read from the
+        # index's columns and postings (not its stored passages), counted in bulk per query.
+        self.arrays = GenerationArrays(searcher, SINGLE_FACETS, MULTI_FACETS)
+        # Counted by the indexer (indexer/spelling.py), not from every stored passage here.
+        self.vocabulary = vocabulary
         # (field, text) -> analysed terms and phrase slop, for query words (see _Builder).
         self.analysis: dict[tuple[str, str], tuple[list[str], int]] = {}
         # id -> document, built on the first /api/documents request of this generation.
@@ -376,6 +370,8 @@ class PassageSearcher:
         self._synonyms = SynonymsFile(synonyms_path)
         self._generations: dict[Path, Generation] = {}
         self._generations_lock = threading.Lock()
+        # Passages and documents of the generation being served, counted once.
+        self._counts: dict[Path, dict[str, int]] = {}
 
     def generation(self) -> str | None:
         current = generations.current_generation(self.index_dir)
@@ -390,7 +386,9 @@ class PassageSearcher:
         local = self._local
         if getattr(local, "generation", None) != current:
             old = getattr(local, "searcher", None)
-            local.searcher = index.open_dir(str(current)).searcher(weighting=weighting())
+            # One searcher per thread (they are not thread-safe), each reading segments
+            # through the shared page cache rather than a private copy (generations.py).
+            local.searcher = generations.open_index(current).searcher(weighting=weighting())
             local.generation = current
             if old is not None:
                 old.close()
@@ -402,9 +400,12 @@ class PassageSearcher:
             with self._generations_lock:
                 derived = self._generations.get(current)
                 if derived is None:
-                    derived = Generation(searcher)
+                    vocabulary = Vocabulary.load(current) or vocabulary_from_reader(
+                        searcher.reader())
+                    derived = Generation(searcher, vocabulary)
                     # Only the generation being served is worth keeping.
                     self._generations = {current: derived}
+                    self._counts = {}
         return derived
 
     def document(self, doc_id: str, *, offset: int = 0,
@@ -440,11 +441,19 @@ class PassageSearcher:
     def counts(self) -> dict[str, int]:
         """Passages and documents in the generation being served."""
         try:
-            _, derived = self._searcher()
+            searcher, _ = self._searcher()
         except IndexNotReady:
             return {"indexed_passages": 0, "indexed_documents": 0}
-        urls = derived.document_url
-        return {"indexed_passages": len(urls), "indexed_documents": len(set(urls))}
+        current = self._local.generation
+        counts = self._counts.get(current)
+        if counts is None:
+            # Live passages only: a deleted one keeps its number until its segment merges.
+            reader = searcher.reader()
+            urls = reader.column_reader("document_url")
+            counts = {"indexed_passages": reader.doc_count(),
+                      "indexed_documents": len({urls[d] for d in reader.all_doc_ids()})}
+            self._counts = {current: counts}
+        return counts
 
     def built_at(self) -> float | None:
         """When the generation being served was switched in (its directory's mtime)."""
@@ -493,30 +502,41 @@ class PassageSearcher:
         page.suggestion = _suggestion(query, corrections)
 
         units = _units(parsed, synonyms, corrections, builder)
-        results, matches = self._matches(searcher, derived, builder, units, parsed, language,
-                                         "all", document)
-        kept = [m for m in matches if self._passes(derived, m[1], chosen)]
+        arrays = derived.arrays
+        bulk = BulkMatcher(searcher, arrays)
+        query_all = builder.build(units, parsed.excluded, language, "all")
+        if query_all is None:
+            return page
+        # One bulk pass per mode over whole posting lists (indexer/matching.py), each term
+        # read once for both; only the page shown goes through Whoosh (highlighting).
+        first = ranked(self._matches(arrays, bulk.matches(query_all), document))
+        ids, scores = first
+        highlight = query_all
         if len(units) > 1 or any(len(u.words) > 1 for u in units):
             # All words preferred: passages with every word first, then those with some of
             # them, so a long question still finds what a strict AND would leave out.
-            any_results, any_matches = self._matches(searcher, derived, builder, units,
-                                                     parsed, language, "any", document)
-            if any_results is not None:
-                seen = {docnum for _, docnum in matches}
-                extra = [m for m in any_matches if m[1] not in seen]
-                if not kept and extra:
-                    page.matched = "any"
-                matches = matches + extra
-                kept = kept + [m for m in extra if self._passes(derived, m[1], chosen)]
+            query_any = builder.build(units, parsed.excluded, language, "any")
+            if query_any is not None:
+                extra_ids, extra_scores = self._matches(arrays, bulk.matches(query_any),
+                                                        document)
+                fresh = ~np.isin(extra_ids, first[0], assume_unique=True)
+                extra = ranked((extra_ids[fresh], extra_scores[fresh]))
+                ids = np.concatenate([first[0], extra[0]])
+                scores = np.concatenate([first[1], extra[1]])
                 # Its terms include every word, so it highlights both kinds of passage.
-                results = any_results
-        page.facets = self._facets(derived, matches, chosen)
-        page.total_passages = len(kept)
-        rows, more = self._collapse(derived, kept, collapse and document is None)
-        page.total = len(rows)
-        if results is not None:
-            page.results = self._hits(results, derived, rows[offset : offset + limit], more,
-                                      query, lang)
+                highlight = query_any
+        passes = self._passes(arrays, ids, chosen)
+        if not passes[: len(first[0])].any() and len(ids) > len(first[0]):
+            page.matched = "any"
+        page.facets = self._facets(arrays, ids, chosen)
+        kept = (ids[passes], scores[passes])
+        page.total_passages = len(kept[0])
+        rows, total, more = self._collapse(arrays, kept, collapse and document is None,
+                                           offset + limit)
+        page.total = total
+        results = Results(searcher, highlight, top_n=[])
+        page.results = self._hits(results, arrays, rows[offset : offset + limit], more,
+                                  query, lang)
         return page
 
     @staticmethod
@@ -551,60 +571,89 @@ class PassageSearcher:
         english = sum(builder.in_language(w, "en") for w in words)
         return "cy" if welsh > english else "en"
 
-    def _matches(self, searcher: Searcher, derived: Generation, builder: _Builder,
-                 units: list[_Unit], parsed: UserQuery, language: str, mode: str,
-                 document: str | None) -> tuple[Results | None, list[tuple[float, int]]]:
-        """Whoosh's results and (score, docnum) of every matching passage, best first."""
-        query = builder.build(units, parsed.excluded, language, mode)
-        if query is None:
-            return None, []
-        # Every match is needed for the facet counts and collapsing, so no top-N cut.
-        results = searcher.search(query, limit=None)
-        matches = list(results.top_n)
-        if document is not None:
-            matches = [m for m in matches if derived.document_url[m[1]] == document]
-        return results, matches
+    @staticmethod
+    def _matches(arrays: GenerationArrays, found: Matches, document: str | None) -> Matches:
+        """The matches, only those of `document` when one is asked for."""
+        if document is None:
+            return found
+        codes, values = arrays.codes[arrays.document_field]
+        try:
+            code = values.index(document)
+        except ValueError:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        keep = codes[found[0]] == code
+        return found[0][keep], found[1][keep]
 
     @staticmethod
-    def _passes(derived: Generation, docnum: int, chosen: dict[str, list[str]],
-                skip: str | None = None) -> bool:
-        for name, values in chosen.items():
-            if name != skip and not any(v in values for v in derived.values[name][docnum]):
-                return False
-        return True
+    def _passes(arrays: GenerationArrays, ids: np.ndarray, chosen: dict[str, list[str]],
+                skip: str | None = None) -> np.ndarray:
+        """Which of the passages `ids` every chosen filter (but `skip`) accepts."""
+        passes = np.ones(len(ids), dtype=bool)
+        for name, accepted in chosen.items():
+            if name == skip:
+                continue
+            if name in arrays.tags:
+                matrix, values = arrays.tags[name]
+                columns = [i for i, v in enumerate(values) if v in accepted]
+                passes &= matrix[ids][:, columns].any(axis=1)
+            else:
+                codes, values = arrays.codes[name]
+                wanted = [i for i, v in enumerate(values) if v in accepted]
+                passes &= np.isin(codes[ids], wanted)
+        return passes
 
-    def _facets(self, derived: Generation, matches: list[tuple[float, int]],
+    def _facets(self, arrays: GenerationArrays, ids: np.ndarray,
                 chosen: dict[str, list[str]]) -> dict[str, dict[str, int]]:
+        """Exact counts of every matching passage, by value, per filter (np.bincount)."""
         facets: dict[str, dict[str, int]] = {}
         for name in FACETS:
             # Each facet counts with the other filters applied but not its own, so the
             # page can offer the other values of a filter already in use.
-            counts: Counter[str] = Counter()
-            for _, docnum in matches:
-                if self._passes(derived, docnum, chosen, skip=name):
-                    counts.update(v for v in derived.values[name][docnum] if v)
+            counted = ids[self._passes(arrays, ids, chosen, skip=name)]
+            if name in arrays.tags:
+                matrix, values = arrays.tags[name]
+                totals = matrix[counted].sum(axis=0) if len(values) else np.zeros(0)
+            else:
+                codes, values = arrays.codes[name]
+                present = codes[counted]
+                totals = np.bincount(present[present >= 0], minlength=len(values))
+            counts = {v: int(n) for v, n in zip(values, totals, strict=True) if n}
             for value in chosen.get(name, ()):
                 counts.setdefault(value, 0)
             facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
         return facets
 
     @staticmethod
-    def _collapse(derived: Generation, kept: list[tuple[float, int]],
-                  collapse: bool) -> tuple[list[tuple[float, int]], dict[str, int]]:
-        if not collapse:
-            return kept, {}
-        per_document = Counter(derived.document_url[d] for _, d in kept)
-        shown: Counter[str] = Counter()
-        rows = []
-        for score, docnum in kept:
-            url = derived.document_url[docnum]
-            if shown[url] < PER_DOCUMENT:
-                shown[url] += 1
-                rows.append((score, docnum))
-        more = {url: per_document[url] - shown[url] for url in shown}
-        return rows, more
+    def _collapse(arrays: GenerationArrays, kept: Matches, collapse: bool,
+                  needed: int) -> tuple[list[tuple[float, int]], int, dict[str, int]]:
+        """The first `needed` rows of the (collapsed) ranking, how many rows there are in
+        all, and for each document on those rows how many of its passages are left out."""
+        ids, scores = kept
+        if not collapse or not len(ids):
+            rows = list(zip(scores[:needed].tolist(), ids[:needed].tolist(), strict=True))
+            return rows, len(ids), {}
+        codes, values = arrays.codes[arrays.document_field]
+        documents = codes[ids]
+        # Each passage's rank within its document, in ranking order, all at once.
+        order = np.argsort(documents, kind="stable")
+        grouped = documents[order]
+        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+        sizes = np.diff(np.r_[starts, len(grouped)])
+        within = np.empty(len(ids), dtype=np.int64)
+        within[order] = np.arange(len(ids)) - np.repeat(starts, sizes)
+        shown = within < PER_DOCUMENT
+        total = int(shown.sum())
+        first = np.flatnonzero(shown)[:needed]
+        rows = list(zip(scores[first].tolist(), ids[first].tolist(), strict=True))
+        per_document = dict(zip(grouped[starts].tolist(), sizes.tolist(), strict=True))
+        more: dict[str, int] = {}
+        for code in set(documents[first].tolist()):
+            count = per_document[code]
+            more[values[code]] = count - min(count, PER_DOCUMENT)
+        return rows, total, more
 
-    def _hits(self, results: Results, derived: Generation, rows: list[tuple[float, int]],
+    def _hits(self, results: Results, arrays: GenerationArrays,
+              rows: list[tuple[float, int]],
               more: dict[str, int], query: str, lang: str | None) -> list[Hit]:
         # Whoosh's highlighter reads the query's terms from the results object.
         results.formatter = self._formatter
@@ -619,7 +668,8 @@ class PassageSearcher:
                     params["lang"] = lang
                 hit.more_in_document_params = params
             hits.append(hit)
-        urls = [derived.document_url[d] for _, d in rows]
+        codes, _ = arrays.codes[arrays.document_field]
+        urls = [int(codes[d]) for _, d in rows]
         for i, hit in enumerate(hits):
             hit.last_of_document = urls[i] not in urls[i + 1 :]
         return hits

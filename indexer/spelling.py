@@ -10,19 +10,34 @@ The work of a lookup grows with the square of the word's length (a 499-letter "w
 made ~124,000 probes and 71 MB), so only words of at most MAX_LENGTH letters are corrected:
 no real English or Welsh word in guidance is longer, and a longer one is left as typed at
 no cost. Vocabulary words too long to be within two edits of such a word are not indexed.
+
+The vocabulary of a generation is counted by the indexer (`write_vocabulary`) and saved in
+the generation directory as `word<TAB>count` lines, so a server reads one small file when it
+opens a generation instead of every stored passage. It is counted per Whoosh segment: an
+incremental build copies the previous generation's files, so only new segments are read in
+full, and a deletion in an old segment subtracts just the deleted passages' words.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from whoosh.reading import IndexReader
 
 # Letters only (Welsh ones included): numbers and codes are never corrected.
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 MIN_LENGTH = 4
 MAX_LENGTH = 30
 MAX_EDITS = 2
+# In a generation directory: the whole vocabulary, and the per-segment counts it sums.
+VOCABULARY_FILE = "spelling.tsv"
+SEGMENT_FILE = "spelling-{}.json"
 
 
 def _deletes(word: str) -> set[str]:
@@ -59,10 +74,19 @@ class Vocabulary:
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
+        return cls(count_words(texts))
+
+    @classmethod
+    def load(cls, generation: Path) -> Vocabulary | None:
+        """The vocabulary the indexer saved in `generation`, or None if it saved none."""
         counts: Counter[str] = Counter()
-        for text in texts:
-            counts.update(w.replace("\u2019", "'") for w in _WORD.findall(text.casefold())
-                          if len(w) <= MAX_LENGTH + MAX_EDITS)
+        try:
+            with open(generation / VOCABULARY_FILE, encoding="utf-8") as lines:
+                for line in lines:
+                    word, _, count = line.rstrip("\n").partition("\t")
+                    counts[word] = int(count)
+        except FileNotFoundError:
+            return None
         return cls(counts)
 
     def __contains__(self, word: str) -> bool:
@@ -117,3 +141,75 @@ class Vocabulary:
             if best is None or key < best:
                 best = key
         return best[2] if best else None
+
+
+def count_words(texts: Iterable[str]) -> Counter[str]:
+    """Words of the texts as the corrector knows them, with how often each occurs."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(w.replace("\u2019", "'") for w in _WORD.findall(text.casefold())
+                      if len(w) <= MAX_LENGTH + MAX_EDITS)
+    return counts
+
+
+def passage_texts(stored: dict[str, Any]) -> list[str]:
+    """The text of one stored passage that spelling suggestions are drawn from."""
+    return [stored.get("body", ""), " ".join(stored.get("headings") or [])]
+
+
+def vocabulary_from_reader(reader: IndexReader) -> Vocabulary:
+    """Every live passage's words, read from the stored fields (an index saved without a
+    vocabulary file: old generations, bench indexes)."""
+    return Vocabulary(count_words(
+        t for _, stored in reader.iter_docs() for t in passage_texts(stored)))
+
+
+def write_vocabulary(generation: Path, reader: IndexReader) -> dict[str, int]:
+    """Count the vocabulary of `generation` (open as `reader`) and save it there.
+
+    Returns the work done: passages read for segments new to this generation, and
+    passages read because they were deleted from a segment counted before.
+    """
+    work = {"passages_read": 0, "deleted_read": 0}
+    total: Counter[str] = Counter()
+    kept: set[str] = set()
+    for leaf, _ in reader.leaf_readers():
+        segment = leaf.segment()
+        name = SEGMENT_FILE.format(segment.segment_id())
+        kept.add(name)
+        deleted = set(segment.deleted_docs())
+        saved = _read_json(generation / name)
+        if saved is None:
+            counts = count_words(t for _, stored in leaf.iter_docs()
+                                 for t in passage_texts(stored))
+            work["passages_read"] += leaf.doc_count()
+        else:
+            counts = Counter(saved["counts"])
+            # Stored fields stay readable after a deletion until the segment is merged.
+            newly = sorted(deleted - set(saved["deleted"]))
+            counts.subtract(count_words(t for d in newly
+                                        for t in passage_texts(leaf.stored_fields(d))))
+            counts = +counts
+            work["deleted_read"] += len(newly)
+        _write_atomic(generation / name, json.dumps(
+            {"deleted": sorted(deleted), "counts": counts}, ensure_ascii=False))
+        total.update(counts)
+    for old in generation.glob(SEGMENT_FILE.format("*")):
+        if old.name not in kept:  # a segment merged away
+            old.unlink()
+    _write_atomic(generation / VOCABULARY_FILE,
+                  "".join(f"{w}\t{c}\n" for w, c in sorted(total.items())))
+    return work
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
