@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,10 +66,8 @@ def _page(title: str, body: str, lang: str) -> str:
     )
 
 
-def build_site(site_dir: Path) -> list[str]:
-    """Copy the demo hub and add the GOV.UK pages; return the added pages' paths."""
-    shutil.copytree(DEMO_ROOT / "site", site_dir)
-    paths = []
+def govuk_pages() -> Iterator[tuple[str, str, str, str]]:
+    """(name, base path, title, page HTML) of every body of every readable GOV.UK example."""
     files = sorted((DATA / "content_schemas" / "examples").rglob("*.json"))
     for n, file in enumerate(files):
         try:
@@ -77,10 +76,18 @@ def build_site(site_dir: Path) -> list[str]:
             continue
         lang = "cy" if item.get("locale") == "cy" else "en"
         for m, (title, body) in enumerate(_bodies(item)):
-            path = f"/govuk/{n:03d}-{m}.html"
-            (site_dir / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
-            (site_dir / path.lstrip("/")).write_text(_page(title, body, lang), encoding="utf-8")
-            paths.append(path)
+            yield f"{n:03d}-{m}", item.get("base_path") or "/", title, _page(title, body, lang)
+
+
+def build_site(site_dir: Path) -> list[str]:
+    """Copy the demo hub and add the GOV.UK pages; return the added pages' paths."""
+    shutil.copytree(DEMO_ROOT / "site", site_dir)
+    paths = []
+    for name, _, _, page in govuk_pages():
+        path = f"/govuk/{name}.html"
+        (site_dir / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        (site_dir / path.lstrip("/")).write_text(page, encoding="utf-8")
+        paths.append(path)
     write_hub(site_dir, paths)
     return paths
 

@@ -3,7 +3,7 @@ reference of the same passages, measured in one run through the production path.
 
 For each size, in a fresh temporary directory:
 1. Corpus: real text from ../shared/data replicated under new URLs with light perturbation
-   (bench/scale_corpus.py says how: sentences dropped at 5%, words replaced at 2%), recorded
+   (bench/scalekit/corpus.py says how: sentences dropped at 5%, words replaced at 2%), recorded
    through `DocumentStore.record_fetch` as the crawler records a fetch, in one crawl run. The
    config written beside it has placeholder sources (https://example.org/...; no crawl runs),
    audience tags for the facets, and the repository's synonyms.toml.
@@ -15,7 +15,7 @@ For each size, in a fresh temporary directory:
 5. First query after the switch: the first /api/search on the server that was already
    running (the production case: nothing restarts at a switch), then a second one; also the
    first search of a fresh in-process `PassageSearcher` (`first_query_fresh_s`).
-6. The FTS5 reference (bench/fts5_reference.py) built from the same store's documents
+6. The FTS5 reference (bench/scalekit/fts5_reference.py) built from the same store's documents
    through the production passage splitter.
 7. In process, query by query alternating Hubsearch (`PassageSearcher.search`, one page of
    10 with highlighting, as the server runs it) and FTS5: p50/p95 per query kind.
@@ -26,7 +26,7 @@ For each size, in a fresh temporary directory:
    shared machine must survive) and reported as such.
 
 Queries: at least 300 distinct, of four kinds (keywords, acronyms, 10-word natural
-questions, quoted phrases; bench/scale_corpus.py), all kinds in turn in one shuffled
+questions, quoted phrases; bench/scalekit/corpus.py), all kinds in turn in one shuffled
 rotation under load, so a result cache could not stand in for search. The server has no
 result cache today; if one is added, run this with it off (and on, as a second row).
 
@@ -61,9 +61,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import fts5_reference as fts5  # noqa: E402
-from bench import scale_corpus as corpus  # noqa: E402
 from bench.load import run_load  # noqa: E402
+from bench.scalekit import corpus  # noqa: E402
+from bench.scalekit import fts5_reference as fts5  # noqa: E402
 from hubsearch.store import DocumentStore, Fetch  # noqa: E402
 from indexer.passages import deep_link, split_document  # noqa: E402
 
@@ -390,7 +390,7 @@ def run_size(size: int, pool: list, words: list[str], questions: list[str],
             r["load"] = under_load(ours, rotation, args.clients, args.warmup, args.seconds,
                                    args.rss_cap_mb)
 
-        reference = [sys.executable, str(ROOT / "bench" / "fts5_reference.py"),
+        reference = [sys.executable, str(ROOT / "bench" / "scalekit" / "fts5_reference.py"),
                      "--db", str(db_path), "--count-limit", str(args.ref_count_limit),
                      "--port"]
         with Server(lambda port: [*reference, str(port)], tmp / "fts5.log") as ref:

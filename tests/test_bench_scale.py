@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import fts5_reference as fts5
-from bench import scale_corpus as corpus
+from bench.scalekit import corpus
+from bench.scalekit import fts5_reference as fts5
 from crawler.document import ExtractedDocument, Section
 
 ROOT = Path(__file__).parent.parent

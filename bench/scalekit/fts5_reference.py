@@ -8,7 +8,7 @@ OR of the words that are not stop words (Whoosh's English stop list) and the phr
 to `count_limit` (`--count-limit N`, then a total of N means "N or more", as a page may
 label "1,000+"). Every word is quoted, so no query can be read as FTS5 syntax.
 
-`python bench/fts5_reference.py --db PATH --port N` serves `GET /api/search?q=` (results
+`python bench/scalekit/fts5_reference.py --db PATH --port N` serves `GET /api/search?q=` (results
 with title, snippet, document_url, deep_link; total: the shape of Hubsearch's /api/search
 where it matters to a client) and `/healthz` under uvicorn on 127.0.0.1, one process, each
 worker thread with its own read-only connection.

@@ -45,7 +45,7 @@ from pathlib import Path
 from crawler.document import ExtractedDocument, ExtractionError, Section
 from indexer.passages import split_document
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data"
 SOURCES = ("cranfield", "articles", "govuk", "pdfs")
 KINDS = ("keywords", "acronyms", "natural", "phrases")
@@ -111,27 +111,19 @@ def _articles() -> list[tuple[str, ExtractedDocument]]:
 
 
 def _govuk() -> list[tuple[str, ExtractedDocument]]:
-    from bench.crawl import _bodies, _page
+    from bench.crawl import govuk_pages
     from crawler.extract_html import extract_html
 
     out = []
-    files = sorted((DATA / "govuk-content" / "content_schemas" / "examples").rglob("*.json"))
-    for n, file in enumerate(files):
+    for name, base_path, title, page in govuk_pages():
         try:
-            item = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            doc = extract_html(page, f"https://www.gov.uk{base_path}")
+        except (ExtractionError, ValueError):
             continue
-        lang = "cy" if item.get("locale") == "cy" else "en"
-        for m, (title, body) in enumerate(_bodies(item)):
-            url = f"https://www.gov.uk{item.get('base_path') or '/'}"
-            try:
-                doc = extract_html(_page(title, body, lang), url)
-            except (ExtractionError, ValueError):
-                continue
-            if doc.sections:
-                doc.canonical_url = None
-                doc.links = []  # links point at gov.uk, not at the corpus
-                out.append((f"{n:03d}-{m}-{_slug(title, 40)}", doc))
+        if doc.sections:
+            doc.canonical_url = None
+            doc.links = []  # links point at gov.uk, not at the corpus
+            out.append((f"{name}-{_slug(title, 40)}", doc))
     return out
 
 
