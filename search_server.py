@@ -33,7 +33,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from crawler.bounds import MAX_TITLE_CHARS, MAX_URL_CHARS
 from hubsearch import i18n
 from hubsearch.access_log import ObservedRequests, access_log, loggable
 from hubsearch.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -127,24 +126,6 @@ class _PageUrls:
 
     def all_documents(self) -> str:
         return self._qs(self.base + self.filters)
-
-
-def _bounded(value: Any, key: str = "") -> Any:
-    """Status data (read from beside the index) with every string cut to size: a store row
-    older than the crawler's bounds can hold a 1 MB title, shown in every status row."""
-    if isinstance(value, str):
-        limit = MAX_TITLE_CHARS if key == "title" else MAX_URL_CHARS
-        return value if len(value) <= limit else value[: limit - 1] + "…"
-    if isinstance(value, dict):
-        return {k: _bounded(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_bounded(v, key) for v in value]
-    return value
-
-
-def _status_data(index_dir: Path) -> dict[str, Any] | None:
-    data = read_status(index_dir)
-    return _bounded(data) if data is not None else None
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -265,7 +246,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
     def status_page(request: Request) -> Response:
         """The maintainers' view of /api/status: freshness, and sources needing attention."""
         t = i18n.translator(request.query_params.get("ui"))
-        data = _status_data(settings.storage.index_dir)
+        data = read_status(settings.storage.index_dir)
         context: dict[str, Any] = {"t": t, "status": data, **_page_links(request, t)}
         if data is None:
             return templates.TemplateResponse(request, "status.html", context, status_code=503)
@@ -277,7 +258,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
 
     def status(request: Request) -> Response:
         # Written by the indexer beside the index: the server never reads the store.
-        data = _status_data(settings.storage.index_dir)
+        data = read_status(settings.storage.index_dir)
         if data is None:
             return _error(503, "no status yet: run `hubsearch crawl` then `hubsearch index`")
         return JSONResponse({**data, "serving": searcher.generation(), **searcher.counts()})
@@ -291,7 +272,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
         if found is None:
             return _error(404, "no document with that id in the current index")
         # Health and fetch history come from the status the indexer saved beside the index.
-        rows = (_status_data(settings.storage.index_dir) or {}).get("documents", [])
+        rows = (read_status(settings.storage.index_dir) or {}).get("documents", [])
         row = next((r for r in rows if r.get("url") == found["requested_url"]), None)
         health = {k: v for k, v in (row or {}).items() if k != "history"} or None
         return JSONResponse({**found, "health": health,

@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import asdict
 from typing import Any
 
+from crawler.bounds import MAX_TITLE_CHARS, MAX_URL_CHARS
 from hubsearch.locks import probe_idle
 from hubsearch.settings import Settings
 from hubsearch.store import CrawlRun, DocumentStore, StoredDocument, utc_now
@@ -35,6 +36,19 @@ def _document_row(doc: StoredDocument) -> dict[str, Any]:
         "moved_permanently": permanent,
         "is_source": doc.is_source,
     }
+
+
+def bounded(value: Any, key: str = "") -> Any:
+    """The report with every string cut to size, once, when the indexer saves it: a store
+    row older than the crawler's bounds can hold a 1 MB title, shown in every status row."""
+    if isinstance(value, str):
+        limit = MAX_TITLE_CHARS if key == "title" else MAX_URL_CHARS
+        return value if len(value) <= limit else value[: limit - 1] + "…"
+    if isinstance(value, dict):
+        return {k: bounded(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [bounded(v, key) for v in value]
+    return value
 
 
 def reap_killed_runs(store: DocumentStore) -> None:

@@ -198,10 +198,11 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def _write_status(settings: Settings, store: DocumentStore, **outcome: Any) -> None:
-    from hubsearch.report import build_report
+    from hubsearch.report import bounded, build_report
 
     settings.storage.index_dir.mkdir(parents=True, exist_ok=True)
-    status = {"index": {"checked_at": utc_now(), **outcome}, **build_report(settings, store)}
+    status = bounded({"index": {"checked_at": utc_now(), **outcome},
+                      **build_report(settings, store)})
     _write_json(settings.storage.index_dir / STATUS, status)
 
 
