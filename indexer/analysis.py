@@ -37,7 +37,7 @@ from whoosh.lang.porter import stem as porter_stem
 
 # An acronym with dots (N.R.M., e.g.), a number with separators (2,000 or 1.5), or a word
 # whose parts are joined by apostrophes or hyphens. \w also matches ligatures like U+FB01.
-_TOKEN = re.compile(
+TOKEN_PATTERN = re.compile(
     r"(?:[^\W\d_]\.){2,}"
     r"|\d+(?:[.,]\d+)+"
     r"|\w+(?:['’‘\-‐‑]\w+)*"
@@ -106,7 +106,7 @@ class WordTokenizer(Tokenizer):
             yield t
             return
         pos = start_pos
-        for match in _TOKEN.finditer(value):
+        for match in TOKEN_PATTERN.finditer(value):
             t.text = match.group()
             t.boost = 1.0
             t.stopped = False

@@ -4,8 +4,9 @@ A reader resolves `current` once per searcher, so it sees either the old generat
 new one, never a half-built index. Old generations are pruned after the switch; on Linux an
 open searcher keeps its files readable until it closes.
 
-What a server derives from a generation and would otherwise compute on its first query
-(the spelling vocabulary) is written into the generation by `warm`, before the switch.
+What a server derives from a generation and would otherwise compute on every query or on
+its first (posting arrays, the spelling vocabulary) is written into the generation by
+`warm`, before the switch.
 Readers open a generation with `open_index`: segment files are read through the OS page
 cache, shared by every thread and worker process, not copied into each reader's memory.
 """
@@ -55,10 +56,15 @@ def open_index(generation: Path) -> Index:
 def warm(generation: Path) -> dict[str, int]:
     """Write what servers derive from `generation` into it (call before `switch_to`), so
     the first query on it costs what the second does. Returns the work done."""
+    from indexer.postings import write_generation_postings
+    from indexer.schema import FIELDS
     from indexer.spelling import write_vocabulary
 
+    fieldnames = [name for fields in FIELDS.values() for name in fields.values()]
     with open_index(generation).reader() as reader:
-        return write_vocabulary(generation, reader)
+        work = write_vocabulary(generation, reader)
+        work.update(write_generation_postings(generation, reader, fieldnames))
+        return work
 
 
 def switch_to(index_dir: Path, generation: Path) -> None:

@@ -7,7 +7,11 @@ evaluated over whole posting lists with numpy: each term's postings are decoded 
 own codec, block by block, scored with the searcher's own scorer (idf, average field length,
 b, k1 and field weight as `indexer.schema` keeps them), and combined as Whoosh combines them
 (an Or sums the scores of the clauses that match, an And sums all of them, an AndNot keeps
-the left side's). Phrases, which need positions, are left to Whoosh's phrase matcher.
+the left side's). Postings come from the generation's posting arrays (indexer/postings.py),
+memory-mapped, so a term costs a binary search and a slice, not a decode; a phrase is the
+intersection of its words' postings, kept where their positions line up as Whoosh's
+ordered SpanNear requires, and scored as Whoosh scores it (the sum of its words' scores).
+An index without posting arrays (built before them) is read through Whoosh's codec.
 
 `GenerationArrays` holds what this needs once per generation: which passages are live, each
 field's lengths, each facet's value per passage and each passage's document, all as arrays
@@ -16,14 +20,19 @@ counted in bulk (np.bincount) instead of walked passage by passage.
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.query import And, AndNot, Or, Query, Term
+from whoosh.query import And, AndNot, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
+
+from indexer.postings import DIRECTORY, PostingsMissing, SegmentPostings
+from indexer.schema import bm25_parameters
 
 # Sparse result of a query: sorted passage numbers and their scores.
 Matches = tuple[np.ndarray, np.ndarray]
@@ -36,8 +45,19 @@ class GenerationArrays:
     """Per-generation arrays: live passages, field lengths, facet codes, document codes."""
 
     def __init__(self, searcher: Searcher, single: tuple[str, ...], multi: tuple[str, ...],
-                 document_field: str = "document_url") -> None:
+                 document_field: str = "document_url", generation: Path | None = None) -> None:
         reader = searcher.reader()
+        # (segment's posting arrays, its first passage number), or None: read via Whoosh.
+        self.segments: list[tuple[SegmentPostings, int]] | None = None
+        if generation is not None:
+            try:
+                self.segments = [
+                    (SegmentPostings(generation / DIRECTORY / leaf.segment().segment_id()),
+                     offset)
+                    for leaf, offset in reader.leaf_readers()]
+            except PostingsMissing:
+                self.segments = None
+        self._avgfl: dict[str, float] = {}
         self.size = reader.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
         for leaf, offset in reader.leaf_readers():
@@ -72,6 +92,12 @@ class GenerationArrays:
                     codes[docnum] = index.setdefault(value, len(index))
         values = list(index)
         return codes, values
+
+    def average_length(self, fieldname: str) -> float:
+        found = self._avgfl.get(fieldname)
+        if found is None:
+            found = self._avgfl[fieldname] = self._searcher.avg_field_length(fieldname) or 1
+        return found
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Each passage's length in `fieldname`, as Whoosh's scorer reads it."""
@@ -108,12 +134,16 @@ class BulkMatcher:
         if isinstance(query, Term):
             ids, scores = self._term(query.fieldname, query.text)
             return ids, scores * query.boost if query.boost != 1.0 else scores
+        if isinstance(query, Phrase) and self.arrays.segments is not None:
+            ids, scores = self._phrase(query)
+            return ids, scores * query.boost if query.boost != 1.0 else scores
         if isinstance(query, AndNot):
             ids, scores = self.matches(query.a)
             out, _ = self.matches(query.b)
             keep = ~np.isin(ids, out, assume_unique=True)
             return ids[keep], scores[keep]
-        if isinstance(query, (And, Or)) and not _phrases_only(query):
+        if isinstance(query, (And, Or)) and (self.arrays.segments is not None
+                                              or not _phrases_only(query)):
             parts = [self.matches(q) for q in query.subqueries]
             combined = _and(parts) if isinstance(query, And) else _or(parts)
             if query.boost != 1.0:
@@ -124,13 +154,33 @@ class BulkMatcher:
     def _term(self, fieldname: str, text: str) -> Matches:
         key = (fieldname, text)
         found = self._terms.get(key)
-        if found is not None:
-            return found
-        searcher = self.searcher
-        btext = searcher.schema[fieldname].to_bytes(text)
-        reader = searcher.reader()
+        if found is None:
+            btext = self.searcher.schema[fieldname].to_bytes(text)
+            if self.arrays.segments is None:
+                found = self._term_whoosh(fieldname, btext)
+            else:
+                found = self._term_arrays(fieldname, btext)
+            self._terms[key] = found
+        return found
+
+    def _term_arrays(self, fieldname: str, btext: bytes) -> Matches:
+        id_parts, weight_parts, df = [], [], 0
+        for segment, offset in self.arrays.segments or ():
+            term = segment.find(fieldname, btext)
+            if term < 0:
+                continue
+            ids, weights = segment.postings(term)
+            df += len(ids)
+            id_parts.append(ids.astype(np.int64) + offset)
+            weight_parts.append(weights)
+        if not df:
+            return _EMPTY
+        return self._scored(fieldname, np.concatenate(id_parts),
+                            np.concatenate(weight_parts).astype(np.float64), df)
+
+    def _term_whoosh(self, fieldname: str, btext: bytes) -> Matches:
+        reader = self.searcher.reader()
         if (fieldname, btext) not in reader:
-            self._terms[key] = _EMPTY
             return _EMPTY
         id_parts, weight_parts = [], []
         for leaf, offset in reader.leaf_readers():
@@ -142,19 +192,65 @@ class BulkMatcher:
             ids, weights = _postings(matcher)
             id_parts.append(ids + offset)
             weight_parts.append(weights)
-        ids = np.concatenate(id_parts)
-        tf = np.concatenate(weight_parts)
+        return self._scored(fieldname, np.concatenate(id_parts), np.concatenate(weight_parts),
+                            reader.doc_frequency(fieldname, btext))
+
+    def _scored(self, fieldname: str, ids: np.ndarray, tf: np.ndarray, df: int) -> Matches:
+        """Live postings scored as Whoosh's BM25F scorer (indexer/schema.py) scores them;
+        `df` counts deleted passages too, as Whoosh's doc_frequency does."""
         keep = self.arrays.live[ids]
         ids, tf = ids[keep], tf[keep]
-        scorer = searcher.weighting.scorer(searcher, fieldname, btext)
+        b, k1, weight, idf_kind = bm25_parameters(self.searcher.schema[fieldname])
+        total = self.searcher.doc_count_all()
+        if idf_kind == "bm25":
+            idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        else:
+            idf = math.log(total / (df + 1)) + 1
+        idf *= weight
         length = self.arrays.lengths(fieldname)[ids]
-        k1, b = scorer.K1, scorer.B
-        scores = scorer.idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / scorer.avgfl))
-        self._terms[key] = (ids, scores)
+        avgfl = self.arrays.average_length(fieldname)
+        scores = idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avgfl))
         return ids, scores
 
+    def _phrase(self, query: Phrase) -> Matches:
+        """Passages holding the words in order, each within `slop` of the one before."""
+        fieldname, slop = query.fieldname, query.slop
+        if fieldname not in self.searcher.schema or not query.words:
+            return _EMPTY
+        words = [self._term(fieldname, w) for w in query.words]
+        ids, scores = _and(words)
+        if not len(ids) or len(words) == 1:
+            return ids, scores
+        field = self.searcher.schema[fieldname]
+        keep = np.zeros(len(ids), dtype=bool)
+        for segment, offset in self.arrays.segments or ():
+            size = segment_size(self.arrays, offset)
+            inside = np.flatnonzero((ids >= offset) & (ids < offset + size))
+            if not len(inside):
+                continue
+            local = ids[inside] - offset
+            ends: np.ndarray | None = None
+            for word in query.words:
+                term = segment.find(fieldname, field.to_bytes(word))
+                term_ids, _ = segment.postings(term)
+                rows = np.searchsorted(term_ids, local)
+                positions, owner = segment.positions(term, rows)
+                keys = owner * _SPAN + positions
+                if ends is None:
+                    ends = np.unique(keys)
+                    continue
+                ok = np.zeros(len(keys), dtype=bool)
+                for gap in range(1, max(1, slop) + 1):
+                    ok |= np.isin(keys - gap, ends)
+                ends = np.unique(keys[ok])
+                if not len(ends):
+                    break
+            if ends is not None and len(ends):
+                keep[inside[np.unique(ends // _SPAN)]] = True
+        return ids[keep], scores[keep]
+
     def _whoosh(self, query: Query) -> Matches:
-        # Phrases (positions) and anything else: Whoosh's own matcher, every match scored.
+        # Anything else: Whoosh's own matcher, every match scored.
         results = self.searcher.search(query, limit=None)
         if not results.top_n:
             return _EMPTY
@@ -162,6 +258,17 @@ class BulkMatcher:
         ids_array = np.array(ids, dtype=np.int64)
         order = np.argsort(ids_array, kind="stable")
         return ids_array[order], np.array(scores, dtype=np.float64)[order]
+
+
+# Positions of one passage's field stay below this (passages are bounded far lower), so
+# (row, position) pairs are compared as one int64 key.
+_SPAN = 1 << 32
+
+
+def segment_size(arrays: GenerationArrays, offset: int) -> int:
+    """Passages in the segment starting at `offset`."""
+    offsets = [o for _, o in arrays.segments or ()] + [arrays.size]
+    return offsets[offsets.index(offset) + 1] - offset
 
 
 def _phrases_only(query: Query) -> bool:

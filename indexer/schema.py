@@ -126,8 +126,13 @@ class IndexBM25F(scoring.BM25F):
         fieldobj = searcher.schema[fieldname]
         if not fieldobj.scorable:
             return scoring.WeightScorer.for_(searcher, fieldname, text)
-        b, k1, weight, idf = getattr(fieldobj, "bm25", (self.B, self.K1, 1.0, "whoosh"))
+        b, k1, weight, idf = bm25_parameters(fieldobj)
         return _Scorer(searcher, fieldname, text, b, k1, qf, weight, idf)
+
+
+def bm25_parameters(fieldobj: Any) -> tuple[float, float, float, str]:
+    """A field's (b, k1, weight, idf formula), as stored with the index's schema."""
+    return getattr(fieldobj, "bm25", (RANKING.b["text"], RANKING.k1, 1.0, "whoosh"))
 
 
 class _Scorer(scoring.BM25FScorer):

@@ -29,16 +29,15 @@ from typing import Any
 
 import numpy as np
 from whoosh.fields import Schema
-from whoosh.highlight import ContextFragmenter, Formatter, get_text
 from whoosh.query import And, AndNot, Or, Phrase, Query, Term
-from whoosh.searching import Hit as WhooshHit
-from whoosh.searching import Results, Searcher
+from whoosh.searching import Searcher
 
 from crawler.bounds import MAX_HEADING_CHARS, MAX_HEADING_DEPTH, MAX_TITLE_CHARS
 from crawler.language import detect_language
 from hubsearch.errors import HubsearchError
 from indexer import generations
 from indexer.documents import DocumentIndex, document_id
+from indexer.highlight import Highlighter
 from indexer.matching import BulkMatcher, GenerationArrays, Matches, ranked
 from indexer.passages import MAX_CHARS as MAX_PASSAGE_CHARS
 from indexer.query import QueryRefused, UserQuery, parse_user_query, query_problem
@@ -168,29 +167,15 @@ def _plain_snippet(text: str) -> str:
     return cut + (" …" if len(words) > SNIPPET_WORDS else "")
 
 
-class MarkFormatter(Formatter):
-    """Wrap matched words in <mark>, HTML-escaping every character of document text.
-
-    Whoosh's HtmlFormatter keeps a per-term class map that grows across searches and is
-    shared between threads; this one keeps no state.
-    """
-
-    between = " … "
-
-    def _text(self, text: str) -> str:
-        return html.escape(text, quote=True)
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f"<mark>{html.escape(get_text(text, token, replace), quote=True)}</mark>"
-
-
 class Generation:
     """What is derived once from one index generation: filter values per passage, words."""
 
-    def __init__(self, searcher: Searcher, vocabulary: Vocabulary) -> None:
+    def __init__(self, searcher: Searcher, vocabulary: Vocabulary, path: Path) -> None:
         # Filter values, documents, live passages and field lengths as arrays, read from the
-        # index's columns and postings (not its stored passages), counted in bulk per query.
-        self.arrays = GenerationArrays(searcher, SINGLE_FACETS, MULTI_FACETS)
+        # index's columns and postings (not its stored passages), counted in bulk per query;
+        # postings from the arrays the indexer wrote into the generation.
+        self.arrays = GenerationArrays(searcher, SINGLE_FACETS, MULTI_FACETS,
+                                       generation=path)
         # Counted by the indexer (indexer/spelling.py), not from every stored passage here.
         self.vocabulary = vocabulary
         # (field, text) -> analysed terms and phrase slop, for query words (see _Builder).
@@ -365,8 +350,8 @@ class PassageSearcher:
         """Search `index_dir`'s current generation; `synonyms_path=None` for no synonyms."""
         self.index_dir = Path(index_dir)
         self._local = threading.local()
-        self._formatter = MarkFormatter()
-        self._fragmenter = ContextFragmenter(maxchars=320, surround=90)
+        # One per matching text field: a word's terms there are looked up once.
+        self._highlighters: dict[str, Highlighter] = {}
         self._synonyms = SynonymsFile(synonyms_path)
         self._generations: dict[Path, Generation] = {}
         self._generations_lock = threading.Lock()
@@ -402,7 +387,7 @@ class PassageSearcher:
                 if derived is None:
                     vocabulary = Vocabulary.load(current) or vocabulary_from_reader(
                         searcher.reader())
-                    derived = Generation(searcher, vocabulary)
+                    derived = Generation(searcher, vocabulary, current)
                     # Only the generation being served is worth keeping.
                     self._generations = {current: derived}
                     self._counts = {}
@@ -534,9 +519,11 @@ class PassageSearcher:
         rows, total, more = self._collapse(arrays, kept, collapse and document is None,
                                            offset + limit)
         page.total = total
-        results = Results(searcher, highlight, top_n=[])
-        page.results = self._hits(results, arrays, rows[offset : offset + limit], more,
-                                  query, lang)
+        wanted: dict[str, set[str]] = {}
+        for fieldname, text in highlight.all_terms(phrases=True):
+            wanted.setdefault(fieldname, set()).add(text)
+        page.results = self._hits(searcher, wanted, arrays, rows[offset : offset + limit],
+                                  more, query, lang)
         return page
 
     @staticmethod
@@ -652,15 +639,12 @@ class PassageSearcher:
             more[values[code]] = count - min(count, PER_DOCUMENT)
         return rows, total, more
 
-    def _hits(self, results: Results, arrays: GenerationArrays,
-              rows: list[tuple[float, int]],
+    def _hits(self, searcher: Searcher, wanted: dict[str, set[str]],
+              arrays: GenerationArrays, rows: list[tuple[float, int]],
               more: dict[str, int], query: str, lang: str | None) -> list[Hit]:
-        # Whoosh's highlighter reads the query's terms from the results object.
-        results.formatter = self._formatter
-        results.fragmenter = self._fragmenter
         hits = []
-        for pos, (score, docnum) in enumerate(rows):
-            hit = self._hit(WhooshHit(results, docnum, pos, score))
+        for score, docnum in rows:
+            hit = self._hit(searcher, searcher.stored_fields(docnum), score, wanted)
             hit.more_in_document = more.get(hit.document_url, 0)
             if hit.more_in_document:
                 params = {"q": query, "document": hit.document_url}
@@ -674,12 +658,24 @@ class PassageSearcher:
             hit.last_of_document = urls[i] not in urls[i + 1 :]
         return hits
 
-    def _hit(self, hit: Any) -> Hit:
-        stored = hit.fields()
+    def _highlighter(self, searcher: Searcher, fieldname: str) -> Highlighter:
+        found = self._highlighters.get(fieldname)
+        if found is None:
+            analyzer = searcher.schema[fieldname].analyzer
+
+            def word_terms(word: str) -> list[str]:
+                return [t.text for t in analyzer(word, mode="index")]
+
+            found = self._highlighters[fieldname] = Highlighter(word_terms)
+        return found
+
+    def _hit(self, searcher: Searcher, stored: dict[str, Any], score: float,
+             wanted: dict[str, set[str]]) -> Hit:
         text = stored.get("body", "")
         field = FIELDS[language_of(stored.get("language", ""))]["text"]
         text = _clip(text, MAX_PASSAGE_CHARS)
-        snippet = hit.highlights(field, text=text, top=2)
+        snippet = self._highlighter(searcher, field).snippet(
+            text, frozenset(wanted.get(field, ())), top=2)
         if not snippet or len(snippet) > SNIPPET_HTML_CHARS:
             snippet = html.escape(_plain_snippet(text), quote=False)
         page = stored.get("page") or None
@@ -694,7 +690,7 @@ class PassageSearcher:
             doc_type=stored.get("doc_type", ""),
             language=stored.get("language", ""),
             page=int(page) if page else None,
-            score=round(float(hit.score), 4),
+            score=round(float(score), 4),
             fetched_at=stored.get("fetched_at", ""),
             snippet_text=_plain_snippet(text),
         )

@@ -28,17 +28,24 @@ QUERIES = [
     '"first responder"',
     "exploitation -labour",
     "caethwasiaeth modern",
+    '"modern slavery" "first responder"',
+    '"duty to notify"',
     "NRM",
     "child trafficking signs",
 ]
 
 
-@pytest.fixture(scope="module")
-def searched(demo_index):
+@pytest.fixture(scope="module", params=["posting arrays", "whoosh codec"])
+def searched(demo_index, request):
+    """Postings read from the generation's posting arrays (indexer/postings.py), and through
+    Whoosh's own codec (an index built before the arrays existed)."""
     settings, _ = demo_index
     current = generations.current_generation(settings.storage.index_dir)
     searcher = generations.open_index(current).searcher(weighting=weighting())
-    yield searcher, GenerationArrays(searcher, SINGLE_FACETS, MULTI_FACETS)
+    arrays = GenerationArrays(searcher, SINGLE_FACETS, MULTI_FACETS,
+                              generation=current if request.param == "posting arrays" else None)
+    assert (arrays.segments is not None) == (request.param == "posting arrays")
+    yield searcher, arrays
     searcher.close()
 
 
