@@ -14,7 +14,6 @@ HTML-escaped.
 from __future__ import annotations
 
 import html
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -58,67 +57,63 @@ class Highlighter:
         """HTML of the best `top` fragments of `text`, or "" if no word of it is wanted."""
         if not wanted:
             return ""
-        tokens: list[tuple[int, int, str | None]] = []
-        any_match = False
-        for match in TOKEN_PATTERN.finditer(text):
-            hit = self.terms_of(match.group()) & wanted
-            term = min(hit) if hit else None
-            any_match = any_match or term is not None
-            tokens.append((match.start(), match.end(), term))
-        if not any_match:
+        words = TOKEN_PATTERN.findall(text)
+        get, terms_of = self._cache.get, self.terms_of
+        termsets = [t if (t := get(w)) is not None else terms_of(w) for w in words]
+        matched = [i for i, terms in enumerate(termsets) if not terms.isdisjoint(wanted)]
+        if not matched:
             return ""
-        fragments = self._fragments(tokens)
+        tokens = [(*m.span(), w) for m, w in zip(TOKEN_PATTERN.finditer(text), words,
+                                                   strict=True)]
+        fragments = self._fragments(tokens, matched,
+                                    {i: min(termsets[i] & wanted) for i in matched})
         best = sorted(fragments, key=lambda f: (-f.score, f.start))[:top]
         best.sort(key=lambda f: f.start)
         return BETWEEN.join(self._format(text, f) for f in best)
 
-    def _fragments(self, tokens: list[tuple[int, int, str | None]]) -> list[_Fragment]:
-        # Whoosh's ContextFragmenter.fragment_tokens, over (start, end, term) tuples.
+    def _fragments(self, tokens: list[tuple[int, int, str]], matched: list[int],
+                   term_at: dict[int, str]) -> list[_Fragment]:
+        """Whoosh's ContextFragmenter, walked from match to match instead of token by token:
+        a fragment starts up to `surround` characters before a matched word, goes on while
+        another matched word comes within `surround` characters, and holds at most
+        `maxchars` characters of words."""
         maxchars, surround = self.maxchars, self.surround
         fragments: list[_Fragment] = []
-        first: int | None = None
-        firsts: deque[int] = deque()
-        countdown = -1
-        marks: list[tuple[int, int]] = []
-        matched: list[str] = []
-        currentlen = 0
-        end = 0
-        for start, end, term in tokens:
+        done = -1  # the last token of the previous fragment
+        for m in matched:
+            if m <= done:
+                continue
+            start, end, _ = tokens[m]
+            if end - start > maxchars:  # one word longer than a fragment: Whoosh drops it
+                done = m
+                continue
+            countdown = surround
+            first = start
+            j = m - 1
+            while j > done and tokens[m - 1][1] - tokens[j][0] <= surround:
+                first = tokens[j][0]
+                j -= 1
+            if first == start:
+                countdown += surround  # no context before it: the room goes after it
             length = end - start
-            if countdown < 0 and term is None:
-                firsts.append(start)
-                while firsts and end - firsts[0] > surround:
-                    firsts.popleft()
-            elif currentlen + length > maxchars:
-                countdown = 0
-            elif term is not None:
-                countdown = surround
-                if first is None:
-                    if firsts:
-                        first = firsts[0]
-                    else:
-                        first = start
-                        countdown += surround
-                marks.append((start, end))
-                matched.append(term)
-            if countdown >= 0:
-                currentlen += length
-                countdown -= length
-                if countdown <= 0:
-                    # No marks: a single word longer than a fragment; Whoosh drops it too.
-                    if marks:
-                        fragments.append(self._fragment(first, end, marks, matched))
-                    marks, matched, firsts, first, currentlen = [], [], deque(), None, 0
-        if marks:
-            fragments.append(self._fragment(first, end, marks, matched))
+            countdown -= length
+            marks = [m]
+            k = m
+            while countdown > 0 and k + 1 < len(tokens):
+                k += 1
+                word_length = tokens[k][1] - tokens[k][0]
+                if length + word_length > maxchars:
+                    break
+                if k in term_at:
+                    countdown = surround
+                    marks.append(k)
+                length += word_length
+                countdown -= word_length
+            done = k
+            distinct = len({term_at[i] for i in marks})
+            fragments.append(_Fragment(first, tokens[k][1], [tokens[i][:2] for i in marks],
+                                       len(marks) * distinct * 100))
         return fragments
-
-    @staticmethod
-    def _fragment(first: int | None, end: int, marks: list[tuple[int, int]],
-                  matched: list[str]) -> _Fragment:
-        start = marks[0][0] if first is None else first
-        # Whoosh's BasicFragmentScorer: matches, times 100 per distinct word matched.
-        return _Fragment(start, end, marks, len(marks) * (len(set(matched)) * 100 or 1))
 
     @staticmethod
     def _format(text: str, fragment: _Fragment) -> str:

@@ -310,6 +310,11 @@ def _or(parts: list[Matches]) -> Matches:
         return parts[0]
     ids = np.concatenate([p[0] for p in parts])
     scores = np.concatenate([p[1] for p in parts])
+    size = int(ids.max()) + 1
+    if len(ids) * 16 >= size:
+        # Many matches: sum over a dense array of every passage (linear, no sort).
+        present = np.flatnonzero(np.bincount(ids, minlength=size))
+        return present, np.bincount(ids, weights=scores, minlength=size)[present]
     unique, inverse = np.unique(ids, return_inverse=True)
     return unique, np.bincount(inverse, weights=scores, minlength=len(unique))
 

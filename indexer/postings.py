@@ -185,24 +185,26 @@ class SegmentPostings:
             else:
                 self.arrays[name] = np.memmap(path / f"{name}.bin", dtype=dtype, mode="r",
                                               shape=(length,))
-        self._terms = self.arrays["terms"]
-        self._offsets = self.arrays["term_offsets"]
+        # The term list as one bytes object and plain offsets: a lookup slices bytes, which
+        # is ~20x cheaper than slicing a memmap (a few bytes a term, read once).
+        self._terms = self.arrays["terms"].tobytes()
+        self._offsets = array("q", self.arrays["term_offsets"].tobytes())
         self.count = len(self.arrays["starts"])
-
-    def _term(self, i: int) -> bytes:
-        return self._terms[self._offsets[i] : self._offsets[i + 1]].tobytes()
 
     def find(self, fieldname: str, btext: bytes) -> int:
         """The term's number in this segment, or -1."""
         key = _key(fieldname, btext)
+        terms, offsets = self._terms, self._offsets
         lo, hi = 0, self.count
         while lo < hi:
             mid = (lo + hi) // 2
-            if self._term(mid) < key:
+            if terms[offsets[mid] : offsets[mid + 1]] < key:
                 lo = mid + 1
             else:
                 hi = mid
-        return lo if lo < self.count and self._term(lo) == key else -1
+        if lo < self.count and terms[offsets[lo] : offsets[lo + 1]] == key:
+            return lo
+        return -1
 
     def postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
         """(ids, weights) of a term found by `find`."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import html
 import re
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +102,15 @@ class Hit:
     last_of_document: bool = field(repr=False, default=True)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("snippet_text")
-        data.pop("last_of_document")
+        # Not dataclasses.asdict: it deep-copies every value, a tenth of a request's time.
+        data = {f.name: getattr(self, f.name) for f in _HIT_FIELDS}
+        data["heading_path"] = list(self.heading_path)
+        if self.more_in_document_params is not None:
+            data["more_in_document_params"] = dict(self.more_in_document_params)
         return data
+
+
+_HIT_FIELDS = [f for f in fields(Hit) if f.name not in ("snippet_text", "last_of_document")]
 
 
 @dataclass
