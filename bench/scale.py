@@ -20,8 +20,9 @@ For each size, in a fresh temporary directory:
 7. In process, query by query alternating Hubsearch (`PassageSearcher.search`, one page of
    10 with highlighting, as the server runs it) and FTS5: p50/p95 per query kind.
 8. Under load: bench/load.py's client, 16 clients (each one keep-alive connection) for
-   --seconds after --warmup seconds, on Hubsearch's server, then on the reference endpoint
-   (uvicorn, one process); rps, p50/p95, errors, and each server's RSS right after the load
+   --seconds after --warmup seconds, on Hubsearch's server (`hubsearch serve --workers N`),
+   then on the reference endpoint (uvicorn, as many worker processes: --workers, default
+   one per core); rps, p50/p95, errors, and each server's RSS right after the load
    (VmRSS of its process and any children). A server over --rss-cap-mb is killed (the
    shared machine must survive) and reported as such.
 
@@ -168,8 +169,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def tree_rss_mb(pid: int) -> float:
-    """VmRSS of a process and its descendants (workers), in MB; 0 once it is gone."""
+def tree_rss_mb(pid: int, field: str = "VmRSS", source: str = "status") -> float:
+    """VmRSS of a process and its descendants (workers), in MB; 0 once it is gone.
+
+    With field="Pss", source="smaps_rollup": their proportional set size, which counts a
+    page shared by several workers (the index's files in the page cache) once in all.
+    """
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -182,8 +187,8 @@ def tree_rss_mb(pid: int) -> float:
         p = todo.pop()
         todo.extend(children.get(p, []))
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{p}/{source}").read_text().splitlines():
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1]) / 1024
         except OSError:
             pass
@@ -226,6 +231,11 @@ class Server:
 
     def rss_mb(self) -> float:
         return tree_rss_mb(self.proc.pid) if self.proc.poll() is None else 0.0
+
+    def pss_mb(self) -> float:
+        if self.proc.poll() is not None:
+            return 0.0
+        return tree_rss_mb(self.proc.pid, "Pss", "smaps_rollup")
 
 
 def get(url: str, path: str, timeout: float = HTTP_TIMEOUT) -> tuple[int, bytes]:
@@ -329,6 +339,7 @@ def under_load(server: Server, rotation: list[str], clients: int, warmup: float,
             run_load(server.url, path_of, clients, warmup)
         result = run_load(server.url, path_of, clients, seconds)
         result["rss_mb"] = server.rss_mb()
+        result["pss_mb"] = server.pss_mb()
     finally:
         done.set()
         watcher.join()
@@ -366,7 +377,7 @@ def run_size(size: int, pool: list, words: list[str], questions: list[str],
         log(f"{label(size)}: {r['build_line']} (peak RSS {r['peak_rss_mb']:.0f} MB)")
 
         serve = [sys.executable, "-m", "hubsearch.cli", "serve", "--config", str(config),
-                 "--host", "127.0.0.1", "--port"]
+                 "--host", "127.0.0.1", "--workers", str(args.workers), "--port"]
         with Server(lambda port: [*serve, str(port)], tmp / "serve.log") as ours:
             r["start_first_query_s"] = timed_search(ours.url, rotation[0])
 
@@ -392,7 +403,7 @@ def run_size(size: int, pool: list, words: list[str], questions: list[str],
 
         reference = [sys.executable, str(ROOT / "bench" / "scalekit" / "fts5_reference.py"),
                      "--db", str(db_path), "--count-limit", str(args.ref_count_limit),
-                     "--port"]
+                     "--workers", str(args.workers), "--port"]
         with Server(lambda port: [*reference, str(port)], tmp / "fts5.log") as ref:
             log(f"{label(size)}: loading the FTS5 reference")
             r["ref_load"] = under_load(ref, rotation, args.clients, args.warmup, args.seconds,
@@ -424,7 +435,8 @@ def print_size(r: dict[str, Any], args: argparse.Namespace) -> None:
           f"the running server after the switch {r['first_query_s']:.2f} s (next "
           f"{r['second_query_s']:.2f} s; at server start {r['start_first_query_s']:.2f} s; "
           f"fresh process {r['first_query_fresh_s']:.2f} s); server RSS peak under load "
-          f"{ours['rss_peak_mb']:.0f} MB")
+          f"{ours['rss_peak_mb']:.0f} MB; PSS after load (shared pages counted once) "
+          f"{ours['pss_mb']:.0f} MB, reference {ref['pss_mb']:.0f} MB")
     print(f"  in process, ms:  {'kind':10} {'n':>4} {'ours p50':>9} {'ours p95':>9} "
           f"{'FTS5 p50':>9} {'FTS5 p95':>9}")
     for kind, t in r["kinds"].items():
@@ -443,6 +455,7 @@ def result_keys(r: dict[str, Any]) -> dict[str, float | int]:
         "p95_ms": ours["p95"], "ref_p95_ms": ref["p95"], "p50_ms": ours["p50"],
         "ref_p50_ms": ref["p50"], "rps": ours["rps"], "ref_rps": ref["rps"],
         "rss_mb": ours["rss_mb"], "ref_rss_mb": ref["rss_mb"],
+        "pss_mb": ours["pss_mb"], "ref_pss_mb": ref["pss_mb"],
         "rss_peak_mb": ours["rss_peak_mb"], "errors": ours["errors"],
         "ref_errors": ref["errors"],
         "natural_p95_ms": pct(r["kinds"]["natural"]["ours"], 95),
@@ -468,6 +481,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="load per server")
     parser.add_argument("--warmup", type=float, default=3.0, help="load before measuring")
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="server processes, Hubsearch's and the reference's alike "
+                             "(default: one per core)")
     parser.add_argument("--per-kind", type=int, default=100, help="queries of each kind")
     parser.add_argument("--sources", default=",".join(corpus.SOURCES),
                         help="base collections (default: all of "
@@ -513,7 +529,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{pct(r['kinds']['natural']['ours'], 95):>11.1f}")
     pairs = [f"{key}_{label(r['size'])}={_plain(value)}"
              for r in results for key, value in result_keys(r).items()]
-    print(f"RESULT clients={args.clients} seconds={args.seconds:g} {' '.join(pairs)}")
+    print(f"RESULT clients={args.clients} workers={args.workers} seconds={args.seconds:g} "
+          f"{' '.join(pairs)}")
     return 0
 
 

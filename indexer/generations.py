@@ -56,14 +56,17 @@ def open_index(generation: Path) -> Index:
 def warm(generation: Path) -> dict[str, int]:
     """Write what servers derive from `generation` into it (call before `switch_to`), so
     the first query on it costs what the second does. Returns the work done."""
+    from indexer.column_arrays import write_generation_columns
     from indexer.postings import write_generation_postings
-    from indexer.schema import FIELDS
+    from indexer.schema import DOCUMENT_FIELD, FIELDS, MULTI_FACETS, SINGLE_FACETS
     from indexer.spelling import write_vocabulary
 
     fieldnames = [name for fields in FIELDS.values() for name in fields.values()]
     with open_index(generation).reader() as reader:
         work = write_vocabulary(generation, reader)
         work.update(write_generation_postings(generation, reader, fieldnames))
+        work["column_segments_written"] = write_generation_columns(
+            generation, reader, (*SINGLE_FACETS, DOCUMENT_FIELD), MULTI_FACETS)
         return work
 
 

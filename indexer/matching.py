@@ -31,6 +31,8 @@ from whoosh.query import And, AndNot, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from indexer.column_arrays import DIRECTORY as COLUMNS
+from indexer.column_arrays import ColumnsMissing, read_segment_columns
 from indexer.postings import DIRECTORY, PostingsMissing, SegmentPostings
 from indexer.schema import bm25_parameters
 
@@ -67,10 +69,14 @@ class GenerationArrays:
         self._lengths: dict[str, np.ndarray] = {}
         # name -> (code per passage, the values the codes stand for); -1 is no value.
         self.codes: dict[str, tuple[np.ndarray, list[str]]] = {}
-        for name in (*single, document_field):
-            self.codes[name] = self._column(reader, name)
         # name -> (passages x values matrix, values), for fields holding several values.
         self.tags: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self.document_field = document_field
+        if generation is not None and self._from_columns(generation, reader,
+                                                         (*single, document_field), multi):
+            return
+        for name in (*single, document_field):
+            self.codes[name] = self._column(reader, name)
         for name in multi:
             indexed = name in reader.indexed_field_names()
             values = list(reader.field_terms(name)) if indexed else []
@@ -81,7 +87,39 @@ class GenerationArrays:
                         ids = np.array(list(leaf.postings(name, value).all_ids()), dtype=np.int64)
                         matrix[ids + offset, i] = True
             self.tags[name] = (matrix, values)
-        self.document_field = document_field
+
+    def _from_columns(self, generation: Path, reader: Any, single: tuple[str, ...],
+                      multi: tuple[str, ...]) -> bool:
+        """Codes and tags from the facet arrays the indexer wrote (indexer/column_arrays.py),
+        each segment's codes translated to the generation's; False if any is missing."""
+        try:
+            segments = [(read_segment_columns(generation / COLUMNS / leaf.segment().segment_id()),
+                         offset, leaf.doc_count_all())
+                        for leaf, offset in reader.leaf_readers()]
+        except ColumnsMissing:
+            return False
+        if any(name not in columns[0] for columns, _, _ in segments for name in single) or \
+                any(name not in columns[1] for columns, _, _ in segments for name in multi):
+            return False
+        for name in single:
+            index: dict[str, int] = {}
+            codes = np.full(self.size, -1, dtype=np.int64)
+            for (columns, _), offset, count in segments:
+                local, values = columns[name]
+                # Index -1 (no value) reads the appended -1.
+                to_global = np.array([index.setdefault(v, len(index)) for v in values] + [-1],
+                                     dtype=np.int64)
+                codes[offset : offset + count] = to_global[local]
+            self.codes[name] = (codes, list(index))
+        for name in multi:
+            values = sorted({v for (_, tags), _, _ in segments for v in tags[name][1]})
+            at = {v: i for i, v in enumerate(values)}
+            matrix = np.zeros((self.size, len(values)), dtype=bool)
+            for (_, tags), offset, count in segments:
+                local, local_values = tags[name]
+                matrix[offset : offset + count, [at[v] for v in local_values]] = local
+            self.tags[name] = (matrix, values)
+        return True
 
     def _column(self, reader: Any, name: str) -> tuple[np.ndarray, list[str]]:
         index: dict[str, int] = {}

@@ -37,6 +37,13 @@ FIELDS = {
 }
 
 
+# The filters with one value per passage (a sortable column each) and with several (tags);
+# with the document field, the index's per-passage arrays are read from these.
+SINGLE_FACETS = ("source", "doc_type", "language")
+MULTI_FACETS = ("audience",)
+DOCUMENT_FIELD = "document_url"
+
+
 @dataclass(frozen=True)
 class Ranking:
     """BM25F parameters of an index, by field role.

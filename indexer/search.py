@@ -41,7 +41,15 @@ from indexer.highlight import Highlighter
 from indexer.matching import BulkMatcher, GenerationArrays, Matches, ranked
 from indexer.passages import MAX_CHARS as MAX_PASSAGE_CHARS
 from indexer.query import QueryRefused, UserQuery, parse_user_query, query_problem
-from indexer.schema import FIELD_BOOSTS, FIELDS, LANGUAGES, language_of, weighting
+from indexer.schema import (
+    FIELD_BOOSTS,
+    FIELDS,
+    LANGUAGES,
+    MULTI_FACETS,
+    SINGLE_FACETS,
+    language_of,
+    weighting,
+)
 from indexer.spelling import Vocabulary, vocabulary_from_reader
 from indexer.synonyms import Synonyms, SynonymsFile
 
@@ -61,9 +69,6 @@ PER_DOCUMENT = 2
 OTHER_LANGUAGE_BOOST = 0.6
 # The filters, each also counted as a facet, in the order the page shows them.
 FACETS = ("source", "doc_type", "language", "audience")
-# Facets with one value per passage (a column each) and with several (audience tags).
-SINGLE_FACETS = ("source", "doc_type", "language")
-MULTI_FACETS = ("audience",)
 ANALYSIS_CACHE_SIZE = 50_000
 DEFAULT_SYNONYMS = Path(__file__).resolve().parent.parent / "synonyms.toml"
 

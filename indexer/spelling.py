@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -69,6 +70,8 @@ class Vocabulary:
     def __init__(self, counts: Counter[str]) -> None:
         self.counts = counts
         self._by_delete: dict[str, list[str]] | None = None
+        # Server threads share a vocabulary: the index is built once, not once per thread.
+        self._building = threading.Lock()
         # Words looked up the costly way (probes and candidates): the work done, observable.
         self.lookups = 0
 
@@ -95,13 +98,15 @@ class Vocabulary:
     def _index(self) -> dict[str, list[str]]:
         # Built on the first suggestion, not with the generation: most queries need none.
         if self._by_delete is None:
-            by_delete: dict[str, list[str]] = {}
-            for word in self.counts:
-                if MIN_LENGTH - 1 <= len(word) <= MAX_LENGTH + MAX_EDITS:
-                    by_delete.setdefault(word, []).append(word)
-                    for d in _deletes(word):
-                        by_delete.setdefault(d, []).append(word)
-            self._by_delete = by_delete
+            with self._building:
+                if self._by_delete is None:
+                    by_delete: dict[str, list[str]] = {}
+                    for word in self.counts:
+                        if MIN_LENGTH - 1 <= len(word) <= MAX_LENGTH + MAX_EDITS:
+                            by_delete.setdefault(word, []).append(word)
+                            for d in _deletes(word):
+                                by_delete.setdefault(d, []).append(word)
+                    self._by_delete = by_delete
         return self._by_delete
 
     @staticmethod

@@ -37,8 +37,9 @@ QUERIES = [
 
 @pytest.fixture(scope="module", params=["posting arrays", "whoosh codec"])
 def searched(demo_index, request):
-    """Postings read from the generation's posting arrays (indexer/postings.py), and through
-    Whoosh's own codec (an index built before the arrays existed)."""
+    """Postings and facet codes read from the arrays the indexer wrote into the generation
+    (indexer/postings.py, indexer/column_arrays.py), and through Whoosh's own codec and
+    columns (an index built before the arrays existed)."""
     settings, _ = demo_index
     current = generations.current_generation(settings.storage.index_dir)
     searcher = generations.open_index(current).searcher(weighting=weighting())

@@ -51,3 +51,22 @@ def test_a_generation_without_arrays_answers_the_same_through_whoosh(demo_index,
     (target / DIRECTORY / segment / META).write_text("{not json", encoding="utf-8")
     assert PassageSearcher(damaged).search("duty to notify").to_dict() == \
         before.search("duty to notify").to_dict()
+
+
+def test_facet_arrays_that_do_not_match_their_values_are_not_trusted(demo_index, tmp_path):
+    import json
+
+    from indexer.column_arrays import DIRECTORY as COLUMNS
+
+    settings, _ = demo_index
+    current = generations.current_generation(settings.storage.index_dir)
+    copy = tmp_path / "index" / current.name
+    shutil.copytree(current, copy)
+    generations.switch_to(tmp_path / "index", copy)
+    for meta_path in (copy / COLUMNS).glob("*/meta.json"):
+        meta = json.loads(meta_path.read_text())
+        # Codes now point past the values they stand for: a damaged or forged file.
+        meta["single"]["source"] = []
+        meta_path.write_text(json.dumps(meta))
+    expected = PassageSearcher(settings.storage.index_dir).search("slavery").to_dict()
+    assert PassageSearcher(tmp_path / "index").search("slavery").to_dict() == expected

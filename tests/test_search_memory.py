@@ -146,7 +146,8 @@ def test_an_incremental_build_recounts_only_the_passages_it_changed(hub, monkeyp
     assert "zanzibarite" not in vocabulary and "revised" in vocabulary
     # Nothing is counted or written again: every segment already has its words and arrays.
     assert generations.warm(current) == {"passages_read": 0, "deleted_read": 0,
-                                         "segments_written": 0, "postings_written": 0}
+                                         "segments_written": 0, "postings_written": 0,
+                                         "column_segments_written": 0}
 
 
 def test_searchers_read_segments_from_the_file_not_a_private_copy(hub):

@@ -17,6 +17,7 @@ worker thread with its own read-only connection.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sqlite3
 import sys
@@ -129,6 +130,12 @@ def create_app(db_path: Path, count_limit: int = 0):
     return Starlette(routes=[Route("/api/search", api_search), Route("/healthz", healthz)])
 
 
+def app_from_env():
+    """The app for each worker process of `--workers N` (they import it by name)."""
+    return create_app(Path(os.environ["FTS5_REFERENCE_DB"]),
+                      int(os.environ.get("FTS5_REFERENCE_COUNT_LIMIT", "0")))
+
+
 def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
@@ -137,9 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--count-limit", type=int, default=0,
                         help="count matches up to N (default 0: exactly)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args(argv)
-    uvicorn.run(create_app(args.db, args.count_limit), host="127.0.0.1", port=args.port,
-                log_level="warning", access_log=False)
+    if args.workers > 1:
+        os.environ["FTS5_REFERENCE_DB"] = str(args.db.resolve())
+        os.environ["FTS5_REFERENCE_COUNT_LIMIT"] = str(args.count_limit)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        uvicorn.run("fts5_reference:app_from_env", factory=True, host="127.0.0.1",
+                    port=args.port, workers=args.workers, log_level="warning",
+                    access_log=False)
+    else:
+        uvicorn.run(create_app(args.db, args.count_limit), host="127.0.0.1", port=args.port,
+                    log_level="warning", access_log=False)
     return 0
 
 
