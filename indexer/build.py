@@ -11,8 +11,10 @@ with one line and leaves the current generation serving.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import time
@@ -21,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index
-from whoosh.writing import IndexWriter
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.writing import IndexWriter, SegmentWriter
 
 from crawler.bounds import bound_document
 from crawler.document import ExtractedDocument
@@ -272,6 +276,128 @@ def _build_locked(settings: Settings, full: bool) -> BuildResult:
     return result
 
 
+class _PerDocReader(W3PerDocReader):
+    """Whoosh's per-document reader, remembering which columns its segment lacks.
+
+    When a writer flushes a segment it asks this reader for the length of every posting's
+    field; for a field without lengths (ID, KEYWORD, NUMERIC) Whoosh looks for the column
+    file again each time, one stat() per posting (~700k at 50k passages). A written segment
+    never gains a column, so the answer is kept.
+    """
+
+    def __init__(self, storage: Any, segment: Any) -> None:
+        super().__init__(storage, segment)
+        self._has: dict[str, bool] = {}
+
+    def has_column(self, fieldname: str) -> bool:
+        has = self._has.get(fieldname)
+        if has is None:
+            has = self._has[fieldname] = super().has_column(fieldname)
+        return has
+
+
+class _BuildCodec(W3Codec):
+    """Whoosh's default codec with `_PerDocReader`, used by our writers only.
+
+    Segments it creates record a plain W3Codec, so an index never needs this class to be
+    read (the codec is pickled with each segment into the table of contents).
+    """
+
+    def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:
+        return _PerDocReader(storage, segment)
+
+    def new_segment(self, storage: Any, indexname: str) -> Any:
+        plain = W3Codec(blocklimit=self._blocklimit, compression=self._compression,
+                        inlinelimit=self._inlinelimit)
+        return plain.new_segment(storage, indexname)
+
+
+# A full build indexes in this many worker processes (Whoosh's MpWriter), each writing a
+# segment of its own: analysis, sorting and writing postings all run in parallel. Each has
+# its own sort buffer of LIMIT_MB, so peak memory grows with the number.
+FULL_BUILD_PROCS = max(1, min(2, os.cpu_count() or 1))
+LIMIT_MB = 128
+BATCH = 100  # passages per job file handed to a worker
+
+
+class _Failed:
+    """What a worker reports instead of its segment when it failed (see `_Task`)."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class _Task(SubWriterTask):
+    """Whoosh's worker, failing the way a plain writer does.
+
+    Whoosh's own worker prints a traceback and reports no segment: the build would switch
+    in an index without its documents, or wait forever on a full job queue. This one keeps
+    taking jobs (so the parent never blocks) and reports the error, raised by `_commit_toc`.
+    """
+
+    def run(self) -> None:
+        jobs = self.jobqueue = _Jobs(self.jobqueue)
+        try:
+            super().run()
+        except BaseException as exc:  # noqa: BLE001 - handed to the parent, raised there
+            # Take the jobs left, up to this worker's end-of-jobs marker.
+            while not jobs.ended and jobs.get() is not None:
+                pass
+            self.resultqueue.put((None, None, _Failed(exc)))
+
+
+class _Jobs:
+    """A worker's view of the job queue, noting when it took its end-of-jobs marker."""
+
+    def __init__(self, queue: Any) -> None:
+        self.queue = queue
+        self.ended = False
+
+    def get(self) -> Any:
+        job = self.queue.get()
+        self.ended = job is None
+        return job
+
+
+class _ParallelWriter(MpWriter):
+    """MpWriter with `_Task` workers, which also end with the build if it fails."""
+
+    def _new_task(self) -> _Task:
+        task = _Task(self.storage, self.indexname, self.jobqueue, self.resultqueue,
+                     self.subargs, self.multisegment)
+        task.daemon = True  # never outlives the build process
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def _commit_toc(self, segments: list[Any]) -> None:
+        for segment in segments:
+            if isinstance(segment, _Failed):
+                raise segment.error
+        if len(segments) < len(self.tasks):
+            raise OSError(f"{len(self.tasks) - len(segments)} index worker(s) gave no segment")
+        super()._commit_toc(segments)
+
+    def cancel(self) -> None:
+        for task in self.tasks:
+            task.terminate()
+        for task in self.tasks:
+            task.join()  # before the caller removes the generation they write into
+        SegmentWriter.cancel(self)
+
+
+def _writer(ix: index.Index, *, full: bool) -> IndexWriter:
+    """The writer of a build: in parallel for a full build, a plain one for an incremental
+    build (a few documents, merged by Whoosh's policy into the copied generation)."""
+    if full and FULL_BUILD_PROCS > 1:
+        # multisegment: each worker's segment is kept as it is (several segments search
+        # alike: posting arrays and scoring are per segment; BM25 statistics are totals).
+        # Without it Whoosh merges the workers' runs in this process, serially.
+        return _ParallelWriter(ix, procs=FULL_BUILD_PROCS, batchsize=BATCH, multisegment=True,
+                               limitmb=LIMIT_MB, codec=_BuildCodec())
+    return ix.writer(limitmb=LIMIT_MB, codec=_BuildCodec())
+
+
 def _update(
     index_dir: Path,
     current: Path | None,
@@ -290,6 +416,7 @@ def _update(
         return BuildResult(current.name, "unchanged", len(docs), total, 0.0)
 
     generation = generations.new_generation_dir(index_dir)
+    writer: IndexWriter | None = None
     try:
         if manifest is None:
             mode, entries = "full", {}
@@ -302,7 +429,7 @@ def _update(
             shutil.copytree(current, generation)
             ix = index.open_dir(str(generation))
             todo = added + changed
-        writer = ix.writer(limitmb=128)
+        writer = _writer(ix, full=mode == "full")
         for key in changed + removed:
             writer.delete_by_term("document_url", key)
             entries.pop(key, None)
@@ -313,11 +440,17 @@ def _update(
                             "passages": count, "url": docs[key].url}
             written += count
         writer.commit()
+        writer = None
         _write_json(generation / MANIFEST, {"built_at": utc_now(), "documents": entries})
     except BaseException:
+        if writer is not None:
+            # Stops a full build's workers; the first error is the one reported.
+            with contextlib.suppress(Exception):
+                writer.cancel()
         generations.discard(generation)
         raise
-    generations.warm(generation)
+    # A full build's segments are warmed side by side; an incremental build adds one.
+    generations.warm(generation, procs=FULL_BUILD_PROCS if mode == "full" else 1)
     generations.switch_to(index_dir, generation)
     generations.prune(index_dir)
     total = sum(e["passages"] for e in entries.values())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
@@ -53,9 +54,11 @@ def open_index(generation: Path) -> Index:
     return FileStorage(str(generation), supports_mmap=False, readonly=True).open_index()
 
 
-def warm(generation: Path) -> dict[str, int]:
+def warm(generation: Path, procs: int = 1) -> dict[str, int]:
     """Write what servers derive from `generation` into it (call before `switch_to`), so
-    the first query on it costs what the second does. Returns the work done."""
+    the first query on it costs what the second does. Returns the work done.
+
+    With `procs` > 1 and several segments, the work runs in that many processes."""
     from indexer.column_arrays import write_generation_columns
     from indexer.postings import write_generation_postings
     from indexer.schema import DOCUMENT_FIELD, FIELDS, MULTI_FACETS, SINGLE_FACETS
@@ -63,11 +66,28 @@ def warm(generation: Path) -> dict[str, int]:
 
     fieldnames = [name for fields in FIELDS.values() for name in fields.values()]
     with open_index(generation).reader() as reader:
-        work = write_vocabulary(generation, reader)
-        work.update(write_generation_postings(generation, reader, fieldnames))
+        if procs > 1 and len(list(reader.leaf_readers())) > 1:
+            # A full build leaves one segment per build process: their posting arrays and
+            # the vocabulary are written side by side, each task reading the generation.
+            with ProcessPoolExecutor(procs) as pool:
+                vocabulary = pool.submit(_write_vocabulary, generation)
+                postings = write_generation_postings(generation, reader, fieldnames, pool)
+                work = vocabulary.result()
+            work.update(postings)
+        else:
+            work = write_vocabulary(generation, reader)
+            work.update(write_generation_postings(generation, reader, fieldnames))
         work["column_segments_written"] = write_generation_columns(
             generation, reader, (*SINGLE_FACETS, DOCUMENT_FIELD), MULTI_FACETS)
         return work
+
+
+def _write_vocabulary(generation: Path) -> dict[str, int]:
+    """`write_vocabulary` in a process of its own (see `warm`)."""
+    from indexer.spelling import write_vocabulary
+
+    with open_index(generation).reader() as reader:
+        return write_vocabulary(generation, reader)
 
 
 def switch_to(index_dir: Path, generation: Path) -> None:

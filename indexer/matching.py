@@ -131,6 +131,13 @@ class GenerationArrays:
         values = list(index)
         return codes, values
 
+    def has_term(self, fieldname: str, text: str) -> bool:
+        """True if some passage (deleted ones included, as Whoosh counts) has the term."""
+        btext = self._searcher.schema[fieldname].to_bytes(text)
+        if self.segments is None:
+            return self._searcher.doc_frequency(fieldname, btext) > 0
+        return any(segment.find(fieldname, btext) >= 0 for segment, _ in self.segments)
+
     def average_length(self, fieldname: str) -> float:
         found = self._avgfl.get(fieldname)
         if found is None:

@@ -24,11 +24,13 @@ segment's arrays until Whoosh merges it, as they stay in its postings; the live 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pickle
 import shutil
 from array import array
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -87,32 +89,32 @@ def write_segment_postings(target: Path, leaf: Any, fieldnames: list[str]) -> in
         if fieldname in indexed:
             keys.extend((_key(fieldname, t), fieldname, t) for t in leaf.lexicon(fieldname))
     keys.sort()
-    term_at = posting_at = position_at = 0
-    offsets, starts, counts, pos_starts = [0], [], [], []
+    # Buffered in arrays and written in chunks: one numpy call per chunk, not per term.
+    terms, ids, weights = bytearray(), array("i"), array("f")
+    npos, positions = array("i"), array("i")
+    offsets, starts, counts, pos_starts = array("q", [0]), array("q"), array("i"), array("q")
+    loads, accumulate = pickle.loads, itertools.accumulate
+    posting_at = position_at = 0
     for key, fieldname, btext in keys:
-        ids, weights, values = _decode(leaf.postings(fieldname, btext))
-        npos = array("i")
-        positions = array("i")
+        term_ids, term_weights, values = _decode(leaf.postings(fieldname, btext))
+        terms += key
+        offsets.append(offsets[-1] + len(key))
+        starts.append(posting_at)
+        counts.append(len(term_ids))
+        pos_starts.append(position_at)
+        ids.extend(term_ids)
+        weights.extend(term_weights)
+        before = len(positions)
         for value in values:
             # Whoosh's Positions format: a 4-byte count, then a pickle of the deltas.
-            deltas = pickle.loads(value[4:]) if value else []
+            deltas = loads(value[4:]) if value else ()
             npos.append(len(deltas))
-            at = 0
-            for delta in deltas:
-                at += delta
-                positions.append(at)
-        out.add("terms", np.frombuffer(key, dtype=np.uint8))
-        term_at += len(key)
-        offsets.append(term_at)
-        starts.append(posting_at)
-        counts.append(len(ids))
-        pos_starts.append(position_at)
-        out.add("ids", ids)
-        out.add("weights", weights)
-        out.add("npos", npos)
-        out.add("positions", positions)
-        posting_at += len(ids)
-        position_at += len(positions)
+            positions.extend(accumulate(deltas))
+        posting_at += len(term_ids)
+        position_at += len(positions) - before
+        if len(positions) >= _CHUNK:
+            _flush(out, terms, ids, weights, npos, positions)
+    _flush(out, terms, ids, weights, npos, positions)
     out.add("term_offsets", offsets)
     out.add("starts", starts)
     out.add("counts", counts)
@@ -122,6 +124,18 @@ def write_segment_postings(target: Path, leaf: Any, fieldnames: list[str]) -> in
     shutil.rmtree(target, ignore_errors=True)
     os.replace(tmp, target)
     return posting_at
+
+
+_CHUNK = 1 << 20  # positions buffered before the per-posting arrays are written out
+
+
+def _flush(out: _Writer, terms: bytearray, *arrays: array) -> None:
+    """Append the buffered terms and per-posting arrays to their files, and empty them."""
+    out.add("terms", np.frombuffer(bytes(terms), dtype=np.uint8))
+    del terms[:]
+    for name, values in zip(("ids", "weights", "npos", "positions"), arrays, strict=True):
+        out.add(name, np.frombuffer(values, dtype=values.typecode) if values else [])
+        del values[:]
 
 
 def _decode(matcher: Any) -> tuple[Any, Any, list[bytes]]:
@@ -145,26 +159,49 @@ def _decode(matcher: Any) -> tuple[Any, Any, list[bytes]]:
     return ids, weights, values
 
 
-def write_generation_postings(generation: Path, reader: Any,
-                              fieldnames: list[str]) -> dict[str, int]:
+def write_generation_postings(generation: Path, reader: Any, fieldnames: list[str],
+                              executor: Executor | None = None) -> dict[str, int]:
     """Posting arrays for every segment of `generation` that has none yet; remove those of
-    segments merged away. Returns the work done."""
+    segments merged away. Returns the work done.
+
+    With an `executor` (a process pool), segments are written in parallel, each task
+    opening the generation itself: a full build leaves one segment per build process.
+    """
     root = generation / DIRECTORY
     root.mkdir(exist_ok=True)
     kept: set[str] = set()
     work = {"segments_written": 0, "postings_written": 0}
+    pending = []
     for leaf, _ in reader.leaf_readers():
         segment_id = leaf.segment().segment_id()
         kept.add(segment_id)
         target = root / segment_id
         if (target / META).exists():
             continue
-        work["postings_written"] += write_segment_postings(target, leaf, fieldnames)
+        if executor is None:
+            work["postings_written"] += write_segment_postings(target, leaf, fieldnames)
+        else:
+            pending.append(executor.submit(_write_segment_of, generation, segment_id,
+                                           fieldnames))
         work["segments_written"] += 1
+    for future in pending:
+        work["postings_written"] += future.result()
     for old in root.iterdir():
         if old.name not in kept:
             shutil.rmtree(old, ignore_errors=True)
     return work
+
+
+def _write_segment_of(generation: Path, segment_id: str, fieldnames: list[str]) -> int:
+    """`write_segment_postings` for one segment, in a process of its own."""
+    from indexer.generations import open_index
+
+    with open_index(generation).reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            if leaf.segment().segment_id() == segment_id:
+                return write_segment_postings(generation / DIRECTORY / segment_id, leaf,
+                                              fieldnames)
+    raise PostingsMissing(f"no segment {segment_id} in {generation}")
 
 
 class SegmentPostings:
