@@ -40,7 +40,7 @@ from hubsearch.metrics import Metrics
 from hubsearch.openapi import openapi_document
 from hubsearch.report import attention
 from hubsearch.serving import RequestLimits
-from hubsearch.settings import DEFAULT_CONFIG, Settings, load_settings
+from hubsearch.settings import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
 from indexer.build import read_manifest, read_status
 from indexer.query import QueryRefused, query_problem
 from indexer.schema import LANGUAGES
@@ -66,10 +66,12 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-# Requests at once in the thread pool (sync endpoints); the rest wait their turn.
-WORKER_THREADS = 8
+# Requests at once in the thread pool (sync endpoints); the rest wait their turn. Search is
+# CPU work under one GIL: at 50k passages, 16 clients, 2 processes of 2 threads answered
+# 140-160 req/s, of 8 threads 123-129 req/s (threads queue on the GIL and each holds a
+# searcher); scale with `serve --workers`, not threads.
+WORKER_THREADS = 2
 # The config file app_from_env reads (set by `hubsearch serve --workers N` for its workers).
-CONFIG_ENV = "HUBSEARCH_CONFIG"
 
 
 class SecurityHeaders:
@@ -353,14 +355,12 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
 
     With workers > 1, each worker process reads the config again from `settings.path`.
     """
-    from hubsearch.serving import run
+    from hubsearch.serving import run, run_workers
 
     host = host or settings.server.host
     port = port if port is not None else settings.server.port
     if workers > 1:
-        # Inherited by the worker processes, which spawn and import app_from_env.
-        os.environ[CONFIG_ENV] = str(Path(settings.path).resolve())
-        run("search_server:app_from_env", host, port, workers=workers)
+        run_workers(settings.path, host, port, workers)
     else:
         run(create_app(settings), host, port)
 

@@ -150,11 +150,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    host, port = args.host or settings.server.host, args.port or settings.server.port
+    if args.workers > 1:
+        from hubsearch.serving import run_workers
+
+        run_workers(settings.path, host, port, args.workers)
+        return 0
     from search_server import serve
 
-    settings = _settings(args)
-    serve(settings, host=args.host or settings.server.host, port=args.port or settings.server.port,
-          workers=args.workers)
+    serve(settings, host=host, port=port)
     return 0
 
 

@@ -26,6 +26,8 @@ from hubsearch.errors import HubsearchError
 from hubsearch.network_policy import AddressPolicy
 
 DEFAULT_CONFIG = Path("config.toml")
+# The config file of each worker process of `hubsearch serve --workers N` (they start afresh).
+CONFIG_ENV = "HUBSEARCH_CONFIG"
 
 
 class ConfigError(HubsearchError):

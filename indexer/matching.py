@@ -65,8 +65,14 @@ class GenerationArrays:
         for leaf, offset in reader.leaf_readers():
             for docnum in leaf.deleted_docs_set or ():
                 self.live[offset + docnum] = False
-        self._searcher = searcher
+        self.schema = searcher.schema
+        # Read now, by the thread opening the generation: the searcher is that thread's, and
+        # its files must not be read from another thread (a shared seek and read).
         self._lengths: dict[str, np.ndarray] = {}
+        for name, fieldobj in searcher.schema.items():
+            if fieldobj.scorable:
+                self._lengths[name] = self._read_lengths(reader, name)
+                self._avgfl[name] = searcher.avg_field_length(name) or 1
         # name -> (code per passage, the values the codes stand for); -1 is no value.
         self.codes: dict[str, tuple[np.ndarray, list[str]]] = {}
         # name -> (passages x values matrix, values), for fields holding several values.
@@ -131,38 +137,36 @@ class GenerationArrays:
         values = list(index)
         return codes, values
 
-    def has_term(self, fieldname: str, text: str) -> bool:
-        """True if some passage (deleted ones included, as Whoosh counts) has the term."""
-        btext = self._searcher.schema[fieldname].to_bytes(text)
+    def has_term(self, searcher: Searcher, fieldname: str, text: str) -> bool:
+        """True if some passage (deleted ones included, as Whoosh counts) has the term;
+        `searcher` is the calling thread's own (read only without posting arrays)."""
+        btext = self.schema[fieldname].to_bytes(text)
         if self.segments is None:
-            return self._searcher.doc_frequency(fieldname, btext) > 0
+            return searcher.doc_frequency(fieldname, btext) > 0
         return any(segment.find(fieldname, btext) >= 0 for segment, _ in self.segments)
 
     def average_length(self, fieldname: str) -> float:
-        found = self._avgfl.get(fieldname)
-        if found is None:
-            found = self._avgfl[fieldname] = self._searcher.avg_field_length(fieldname) or 1
-        return found
+        return self._avgfl.get(fieldname, 1.0)
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Each passage's length in `fieldname`, as Whoosh's scorer reads it."""
-        found = self._lengths.get(fieldname)
-        if found is None:
-            found = np.zeros(self.size, dtype=np.float64)
-            for leaf, offset in self._searcher.reader().leaf_readers():
-                perdoc = getattr(leaf, "_perdoc", None)
-                column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) \
-                    if perdoc is not None else None
-                count = leaf.doc_count_all()
-                if column is None:
-                    continue
-                # One byte per passage; the column may stop before trailing empty ones.
-                stored = min(count, column._count)
-                raw = np.frombuffer(column._dbfile.get(column._basepos, stored), dtype=np.uint8)
-                found[offset : offset + len(raw)] = _LENGTHS[raw]
-            # Whoosh reads a missing length as 1.
-            found[found == 0] = 1.0
-            self._lengths[fieldname] = found
+        return self._lengths[fieldname]
+
+    def _read_lengths(self, reader: Any, fieldname: str) -> np.ndarray:
+        found = np.zeros(self.size, dtype=np.float64)
+        for leaf, offset in reader.leaf_readers():
+            perdoc = getattr(leaf, "_perdoc", None)
+            column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) \
+                if perdoc is not None else None
+            count = leaf.doc_count_all()
+            if column is None:
+                continue
+            # One byte per passage; the column may stop before trailing empty ones.
+            stored = min(count, column._count)
+            raw = np.frombuffer(column._dbfile.get(column._basepos, stored), dtype=np.uint8)
+            found[offset : offset + len(raw)] = _LENGTHS[raw]
+        # Whoosh reads a missing length as 1.
+        found[found == 0] = 1.0
         return found
 
 

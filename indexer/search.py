@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from whoosh.fields import Schema
 from whoosh.query import And, AndNot, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
@@ -206,9 +205,10 @@ class _Unit:
 class _Builder:
     """Turns a UserQuery into a Whoosh query over both languages' fields."""
 
-    def __init__(self, schema: Schema, arrays: GenerationArrays,
+    def __init__(self, searcher: Searcher, arrays: GenerationArrays,
                  cache: dict[tuple[str, str], tuple[list[str], int]]) -> None:
-        self.schema = schema
+        self.schema = searcher.schema
+        self.searcher = searcher
         self.arrays = arrays
         # Shared by the queries on one generation: the same words come back all day.
         if len(cache) > ANALYSIS_CACHE_SIZE:
@@ -257,14 +257,14 @@ class _Builder:
         for lang in LANGUAGES:
             for name in FIELDS[lang].values():
                 tokens = self.tokens(name, word)
-                if tokens and all(self.arrays.has_term(name, t) for t in tokens):
+                if tokens and all(self.arrays.has_term(self.searcher, name, t) for t in tokens):
                     return True
         return False
 
     def in_language(self, word: str, lang: str) -> bool:
         name = FIELDS[lang]["text"]
         tokens = self.tokens(name, word)
-        return bool(tokens) and all(self.arrays.has_term(name, t) for t in tokens)
+        return bool(tokens) and all(self.arrays.has_term(self.searcher, name, t) for t in tokens)
 
     def unit_query(self, unit: _Unit, lang: str, mode: str, boost: float) -> Query | None:
         options: list[Query] = []
@@ -484,7 +484,7 @@ class PassageSearcher:
                   for name, values in (filters or {}).items() if name in FACETS}
         chosen = {name: values for name, values in chosen.items() if values}
         searcher, derived = self._searcher()
-        builder = _Builder(searcher.schema, derived.arrays, derived.analysis)
+        builder = _Builder(searcher, derived.arrays, derived.analysis)
         parsed = parse_user_query(query)
         synonyms = self._synonyms.get()
         language = lang if lang in LANGUAGES else self._detect(query, parsed, builder)

@@ -55,7 +55,7 @@ def searched(demo_index, request):
 def test_bulk_scores_equal_whoosh_scores(searched, demo_index, text, mode):
     searcher, arrays = searched
     settings, _ = demo_index
-    builder = _Builder(searcher.schema, arrays, {})
+    builder = _Builder(searcher, arrays, {})
     parsed = parse_user_query(text)
     units = _units(parsed, PassageSearcher(settings.storage.index_dir)._synonyms.get(), {},
                    builder)
