@@ -143,20 +143,36 @@ def change_share(store_path: Path, docs: list, pool: list, words: list[str],
 
 
 def run_cli(args: list[str], log: Path) -> tuple[float, float, str]:
-    """`hubsearch ARGS` in a child process: (seconds, its peak RSS in MB, its output)."""
+    """`hubsearch ARGS` in a child process: (seconds, peak RSS in MB, its output).
+
+    The peak is the most the process and its worker processes held at once (their VmRSS
+    summed, sampled every 0.1 s), or the largest single process's own peak (wait4), if
+    that is more: a full build runs Whoosh's writer in several processes.
+    """
     started = time.perf_counter()
     with open(log, "w+") as out:
         proc = subprocess.Popen([sys.executable, "-m", "hubsearch.cli", *args], cwd=ROOT,
                                 stdout=out, stderr=subprocess.STDOUT)
+        peak = [0.0]
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(0.1):
+                peak[0] = max(peak[0], tree_rss_mb(proc.pid))
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         # wait4 gives this child's own rusage (RUSAGE_CHILDREN would mix every child's).
         _, status, usage = os.wait4(proc.pid, 0)
+        done.set()
+        watcher.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - started
         out.seek(0)
         text = out.read()
     if proc.returncode != 0:
         raise SystemExit(f"error: hubsearch {' '.join(args[:2])} failed: {text.strip()[-500:]}")
-    return seconds, usage.ru_maxrss / 1024, text.strip()
+    return seconds, max(peak[0], usage.ru_maxrss / 1024), text.strip()
 
 
 def dir_mb(path: Path) -> float:
