@@ -359,10 +359,11 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
 
     host = host or settings.server.host
     port = port if port is not None else settings.server.port
+    log_format = settings.server.access_log_format
     if workers > 1:
-        run_workers(settings.path, host, port, workers)
+        run_workers(settings.path, host, port, workers, access_log_format=log_format)
     else:
-        run(create_app(settings), host, port)
+        run(create_app(settings), host, port, access_log_format=log_format)
 
 
 if __name__ == "__main__":

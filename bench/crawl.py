@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crawler.run import run_crawl  # noqa: E402
-from hubsearch.demo_site import DEMO_ROOT, DemoSite, settings_for_site  # noqa: E402
+from hubsearch.demo_site import DEMO_HUB, DEMO_ROOT, DemoSite, settings_for_site  # noqa: E402
 from hubsearch.settings import Source, StorageSettings, load_settings  # noqa: E402
 from indexer.build import build_index  # noqa: E402
 
@@ -81,7 +81,7 @@ def govuk_pages() -> Iterator[tuple[str, str, str, str]]:
 
 def build_site(site_dir: Path) -> list[str]:
     """Copy the demo hub and add the GOV.UK pages; return the added pages' paths."""
-    shutil.copytree(DEMO_ROOT / "site", site_dir)
+    shutil.copytree(DEMO_HUB / "site", site_dir)
     paths = []
     for name, _, _, page in govuk_pages():
         path = f"/govuk/{name}.html"

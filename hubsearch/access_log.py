@@ -6,12 +6,18 @@ access log is off because it prints it): staff queries can name the people they 
 worried about, and `scope["path"]` never includes anything after the `?`. The path is
 decoded from its %-escapes, so it is logged with control characters escaped and cut to
 MAX_LOGGED_PATH: a request for `/%0Aforged` must not write a line of its own.
+
+`handler_config` is what the server adds to uvicorn's logging set-up so these lines reach
+stderr (journald, a process manager, a terminal), as text or as JSON lines (setting
+server.access_log_format), in the server process or in each worker process.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,7 +36,52 @@ def loggable(path: str) -> str:
 
 
 def access_log(method: str, path: str, status: int, seconds: float) -> None:
-    logger.info("%s %s %d %.1fms", method, loggable(path), status, seconds * 1000)
+    shown, ms = loggable(path), round(seconds * 1000, 1)
+    logger.info("%s %s %d %.1fms", method, shown, status, ms,
+                extra={"method": method, "path": shown, "status": status, "duration_ms": ms})
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object a request: time, method, path, status, duration_ms."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z")}
+        for name in ("method", "path", "status", "duration_ms"):
+            fields[name] = getattr(record, name, None)
+        return json.dumps(fields, ensure_ascii=False)
+
+
+class Stderr(logging.StreamHandler):
+    """A handler writing to whatever sys.stderr is when a line is written (not when the
+    handler was made), as logging's own last-resort handler does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
+def handler_config(log_format: str = "text") -> dict[str, Any]:
+    """A `logging.config.dictConfig` fragment giving the access logger its stderr handler.
+
+    The logger still propagates: nothing above it has a handler in the server, and tests
+    read its records from the root logger.
+    """
+    formatter: dict[str, Any] = (
+        {"()": JsonLines} if log_format == "json"
+        else {"format": "%(asctime)s %(message)s", "datefmt": "%Y-%m-%dT%H:%M:%S%z"}
+    )
+    return {
+        "formatters": {"hubsearch_access": formatter},
+        "handlers": {"hubsearch_access": {"()": Stderr, "formatter": "hubsearch_access"}},
+        "loggers": {"hubsearch.access": {"handlers": ["hubsearch_access"], "level": "INFO"}},
+    }
 
 
 class ObservedRequests:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import sqlite3
@@ -117,9 +118,23 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return 0 if summary.ok else 1
 
 
+def _log_to_stderr(name: str) -> None:
+    """INFO lines of logger `name` (progress of long work) on stderr, timestamped, for a
+    terminal, cron's mail or systemd's journal; stdout keeps the command's result."""
+    from hubsearch.access_log import Stderr
+
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    if not any(isinstance(h, Stderr) for h in logger.handlers):
+        handler = Stderr()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+        logger.addHandler(handler)
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from indexer.build import build_index
 
+    _log_to_stderr("indexer.build")
     result = build_index(_settings(args), full=args.full, wait=args.wait)
     print(result.line())
     return 0
@@ -155,7 +170,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         from hubsearch.serving import run_workers
 
-        run_workers(settings.path, host, port, args.workers)
+        run_workers(settings.path, host, port, args.workers,
+                    access_log_format=settings.server.access_log_format)
         return 0
     from search_server import serve
 
@@ -229,6 +245,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    """The installed distribution's version (the wheel's, or the editable install's)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hubsearch")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument(
@@ -241,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hubsearch",
         description="Crawl a hub of safeguarding guidance, index it as passages, search it.",
     )
+    parser.add_argument("--version", action="version", version=f"hubsearch {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help: str):

@@ -1,12 +1,14 @@
-"""The loopback web server for the bundled demo hub (examples/demo-hub).
+"""The loopback web server for the bundled demo hub (hubsearch/demo_hub, shipped in the wheel).
 
-This module owns serving the demo site: static files under examples/demo-hub/site, the
-Welsh hub page for `?lang=cy`, the permanent redirects listed in
-examples/demo-hub/redirects.toml, 404 for anything else, and rewriting the demo config's
-placeholder source URLs (PLACEHOLDER_BASE) to the address the server actually got.
+This module owns serving the demo site: static files under DEMO_HUB/site, the Welsh hub
+page for `?lang=cy`, the permanent redirects listed in DEMO_HUB/redirects.toml, 404 for
+anything else, and rewriting the demo config's placeholder source URLs (PLACEHOLDER_BASE)
+to the address the server actually got. DEMO_HUB/config.toml is the demo config an
+installed `hubsearch demo` uses; examples/demo-hub (DEMO_ROOT) holds the source tree's
+demo config (`make demo`, the tests) and the script that builds the demo PDFs.
 
     with DemoSite() as site:
-        settings = settings_for_site(load_settings(DEMO_ROOT / "config.toml"), site.base_url)
+        settings = settings_for_site(load_settings(DEMO_CONFIG), site.base_url)
         ...  # crawl settings.sources
 
 Run `python -m hubsearch.demo_site` to browse the demo site by hand.
@@ -21,6 +23,7 @@ import tomllib
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -30,6 +33,11 @@ if TYPE_CHECKING:
     from hubsearch.settings import Settings
 
 PLACEHOLDER_BASE = "http://demo-hub.invalid"
+# Package data, so an installed wheel has it too. A wheel installs as files on disk, which
+# the site's file server needs (it serves a directory, not a Traversable).
+DEMO_HUB: Path = Path(str(resources.files("hubsearch").joinpath("demo_hub")))
+DEMO_CONFIG: Path = DEMO_HUB / "config.toml"
+# Only in a source checkout: the repository's demo config and build_pdfs.py.
 DEMO_ROOT: Path = Path(__file__).resolve().parent.parent / "examples" / "demo-hub"
 
 
@@ -93,8 +101,8 @@ class DemoSite:
 
     def __init__(
         self,
-        root: Path = DEMO_ROOT / "site",
-        redirects: Path | None = DEMO_ROOT / "redirects.toml",
+        root: Path = DEMO_HUB / "site",
+        redirects: Path | None = DEMO_HUB / "redirects.toml",
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:

@@ -25,6 +25,7 @@ The limits above apply per worker.
 from __future__ import annotations
 
 import asyncio
+import copy
 import errno
 import json
 import logging
@@ -34,9 +35,11 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
 
+from hubsearch import access_log
 from hubsearch.errors import HubsearchError
 from hubsearch.settings import CONFIG_ENV
 
@@ -136,13 +139,18 @@ def uvicorn_config(
     keep_alive_seconds: float = KEEP_ALIVE_SECONDS,
     log_level: str = "info",
     workers: int = 1,
+    access_log_format: str = "text",
 ) -> uvicorn.Config:
     """uvicorn's configuration with the limits above (tests shorten the times).
 
     `app` is an ASGI app, or the "module:function" import string of a factory making one
     (required for workers > 1: each worker process builds its own). Its access log is off:
-    it would print query strings (hubsearch/access_log.py logs requests without them).
+    it would print query strings (hubsearch/access_log.py logs requests without them, to
+    stderr as `access_log_format`, "text" or "json", through the logging set-up here).
     """
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    for part, entries in access_log.handler_config(access_log_format).items():
+        log_config[part].update(entries)
     return uvicorn.Config(
         app,
         factory=isinstance(app, str),
@@ -153,10 +161,12 @@ def uvicorn_config(
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         access_log=False,
         log_level=log_level,
+        log_config=log_config,
     )
 
 
-def run(app: Any, host: str, port: int, *, workers: int = 1) -> None:
+def run(app: Any, host: str, port: int, *, workers: int = 1,
+        access_log_format: str = "text") -> None:
     """Serve `app` on host:port until interrupted; BindError if it cannot listen there.
 
     With workers > 1, `app` must be the import string of an app factory (see above).
@@ -165,7 +175,7 @@ def run(app: Any, host: str, port: int, *, workers: int = 1) -> None:
         raise ValueError("several workers need the app as a 'module:factory' import string")
     sock = bind(host, port)
     try:
-        config = uvicorn_config(app, workers=workers)
+        config = uvicorn_config(app, workers=workers, access_log_format=access_log_format)
         # uvicorn says where it listens only for sockets it binds itself; this is its line
         # (with the port the OS chose for port 0), which scripts and tests read.
         bound_host, bound_port = sock.getsockname()[:2]
@@ -185,7 +195,8 @@ def run(app: Any, host: str, port: int, *, workers: int = 1) -> None:
 WORKER_APP = "search_server:app_from_env"
 
 
-def run_workers(config_path: Path, host: str, port: int, workers: int) -> None:
+def run_workers(config_path: Path, host: str, port: int, workers: int,
+                access_log_format: str = "text") -> None:
     """Serve with `workers` processes, each loading the app and the config at `config_path`.
 
     The supervisor only binds the socket and watches its workers, so it stays small (~20 MB,
@@ -193,7 +204,7 @@ def run_workers(config_path: Path, host: str, port: int, workers: int) -> None:
     """
     # Inherited by the worker processes, which spawn and import WORKER_APP.
     os.environ[CONFIG_ENV] = str(Path(config_path).resolve())
-    run(WORKER_APP, host, port, workers=workers)
+    run(WORKER_APP, host, port, workers=workers, access_log_format=access_log_format)
 
 
 class RequestLimits:

@@ -63,6 +63,8 @@ def _number(x: float | None) -> str:
     return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
 
 
+ACCESS_LOG_FORMATS = ("text", "json")
+
 # (section -> options). `...` as a default marks a required option.
 SPEC: dict[str, tuple[Option, ...]] = {
     "crawl": (
@@ -178,6 +180,12 @@ SPEC: dict[str, tuple[Option, ...]] = {
     "server": (
         Option("host", str, "127.0.0.1", "Address the search server listens on."),
         Option("port", int, 8000, "Port the search server listens on.", 1, 65535),
+        Option(
+            "access_log_format",
+            str,
+            "text",
+            "Access log on stderr, one line a request: \"text\" or \"json\" (JSON lines).",
+        ),
     ),
     "schedule": (
         Option("cron", str, "30 2 * * *", "When the nightly crawl and index run (crontab syntax)."),
@@ -261,6 +269,7 @@ class StorageSettings:
 class ServerSettings:
     host: str
     port: int
+    access_log_format: str = "text"
 
 
 @dataclass(frozen=True)
@@ -372,6 +381,12 @@ def _check_values(values: dict[str, dict[str, Any]], text: str) -> None:
     problem = checks.host_problem(values["server"]["host"])
     if problem:
         raise ConfigError(f"server.host{_where(text, 'server', 'host')}: {problem}")
+    if values["server"]["access_log_format"] not in ACCESS_LOG_FORMATS:
+        where = _where(text, "server", "access_log_format")
+        raise ConfigError(
+            f"server.access_log_format{where}: expected 'text' or 'json', "
+            f"got {values['server']['access_log_format']!r}"
+        )
     tz = values["schedule"]["timezone"]
     try:
         from zoneinfo import ZoneInfo

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -39,6 +40,11 @@ from indexer.schema import FIELDS, build_schema, language_of
 
 MANIFEST = "manifest.json"
 STATUS = "status.json"
+# How often a build says how far it is (one log line; `hubsearch index` shows them on stderr,
+# so a build under cron or systemd is not silent for minutes).
+PROGRESS_SECONDS = 5.0
+
+logger = logging.getLogger("indexer.build")
 
 
 class IndexBuildError(HubsearchError):
@@ -225,19 +231,23 @@ def _gate(settings: Settings, store: DocumentStore, has_current: bool) -> None:
     raise IndexBuildError(reason)
 
 
-def build_index(settings: Settings, *, full: bool = False, wait: bool = False) -> BuildResult:
+def build_index(settings: Settings, *, full: bool = False, wait: bool = False,
+                progress_seconds: float | None = None) -> BuildResult:
     """Bring the index up to date with the store (incrementally unless `full`).
 
     Refused with LockBusy (naming the holder) while another build of this store runs,
-    unless `wait`, which waits for it.
+    unless `wait`, which waits for it. Logs a progress line at most every
+    `progress_seconds` (default PROGRESS_SECONDS) while documents are written.
     """
+    if progress_seconds is None:
+        progress_seconds = PROGRESS_SECONDS
     if not settings.storage.store_path.exists():
         raise IndexBuildError(
             f"no document store at {settings.storage.store_path}; run `hubsearch crawl` first"
         )
     with stage_lock(settings.storage.store_path, "index", wait=wait):
         try:
-            return _build_locked(settings, full)
+            return _build_locked(settings, full, progress_seconds)
         except sqlite3.Error as exc:
             raise IndexBuildError(
                 f"document store {settings.storage.store_path}: {exc}"
@@ -251,7 +261,8 @@ def build_index(settings: Settings, *, full: bool = False, wait: bool = False) -
             ) from None
 
 
-def _build_locked(settings: Settings, full: bool) -> BuildResult:
+def _build_locked(settings: Settings, full: bool,
+                  progress_seconds: float = PROGRESS_SECONDS) -> BuildResult:
     started = time.monotonic()
     index_dir = settings.storage.index_dir
     with DocumentStore(settings.storage.store_path) as store:
@@ -263,7 +274,8 @@ def _build_locked(settings: Settings, full: bool) -> BuildResult:
                 "the document store has no searchable documents; run `hubsearch crawl` first"
             )
         manifest = None if full or current is None else read_manifest(current)
-        result = _update(index_dir, current, manifest, docs, _attribute(settings, docs), store)
+        result = _update(index_dir, current, manifest, docs, _attribute(settings, docs), store,
+                         _Progress(progress_seconds, started))
         result.seconds = time.monotonic() - started
         try:
             _write_status(settings, store, switched=result.mode != "unchanged",
@@ -398,6 +410,23 @@ def _writer(ix: index.Index, *, full: bool) -> IndexWriter:
     return ix.writer(limitmb=LIMIT_MB, codec=_BuildCodec())
 
 
+class _Progress:
+    """Logs "index: N of M documents, P passages, S s" at most every `seconds`; a build
+    short enough to say nothing before its result line stays quiet."""
+
+    def __init__(self, seconds: float, started: float) -> None:
+        self.seconds, self.started = seconds, started
+        self.last = time.monotonic()
+        self.said = False
+
+    def update(self, done: int, total: int, passages: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.seconds:
+            self.last, self.said = now, True
+            logger.info("index: %d of %d documents, %d passages, %.0f s elapsed",
+                        done, total, passages, now - self.started)
+
+
 def _update(
     index_dir: Path,
     current: Path | None,
@@ -405,6 +434,7 @@ def _update(
     docs: dict[str, DocumentRef],
     attributions: dict[str, Attribution],
     store: DocumentStore,
+    progress: _Progress | None = None,
 ) -> BuildResult:
     old = (manifest or {}).get("documents", {})
     version = {k: attributions[k].version(stored) for k, stored in docs.items()}
@@ -434,11 +464,16 @@ def _update(
             writer.delete_by_term("document_url", key)
             entries.pop(key, None)
         written = 0
-        for key in todo:
+        for done, key in enumerate(todo, 1):
             count = _add(writer, key, docs[key], attributions[key], store)
             entries[key] = {"sha256": docs[key].sha256, "version": version[key],
                             "passages": count, "url": docs[key].url}
             written += count
+            if progress is not None:
+                progress.update(done, len(todo), written)
+        if progress is not None and progress.said:
+            # Merging and writing the segments can take as long again on a large build.
+            logger.info("index: %d documents read, writing the new generation", len(todo))
         writer.commit()
         writer = None
         _write_json(generation / MANIFEST, {"built_at": utc_now(), "documents": entries})

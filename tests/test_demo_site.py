@@ -18,6 +18,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from hubsearch.demo_site import (
+    DEMO_HUB,
     DEMO_ROOT,
     PLACEHOLDER_BASE,
     DemoSite,
@@ -26,7 +27,7 @@ from hubsearch.demo_site import (
 )
 from hubsearch.settings import load_settings
 
-SITE = DEMO_ROOT / "site"
+SITE = DEMO_HUB / "site"
 HUB = "/guidance-for-professionals/supporting-clients-slavery/"
 NRM_PDF = "/external/gov-wales/safeguarding-children-trafficked-practice-guidance.pdf"
 MOVED = "/external/gov-wales/publications/2021/support-workers-handbook.pdf"
@@ -272,7 +273,7 @@ def test_welsh_language_document_is_linked_from_welsh_hub_only(site):
 
 
 def test_redirect_targets_exist_in_the_site():
-    redirects = load_redirects(DEMO_ROOT / "redirects.toml")
+    redirects = load_redirects(DEMO_HUB / "redirects.toml")
     assert redirects
     for old, new in redirects.items():
         assert not (SITE / old.lstrip("/")).exists()

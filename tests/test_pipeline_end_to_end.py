@@ -13,7 +13,7 @@ import urllib.request
 import pypdfium2 as pdfium
 import pytest
 
-from hubsearch.demo_site import DEMO_ROOT
+from hubsearch.demo_site import DEMO_HUB
 
 
 def api(server, path: str, **params) -> tuple[int, dict]:
@@ -102,7 +102,7 @@ def test_national_referral_mechanism_ranks_the_pdf_page_that_explains_it_first(l
     assert top["doc_type"] == "pdf"
     assert "The National Referral Mechanism" in top["heading_path"]
     path = urllib.parse.urlsplit(top["document_url"]).path
-    expected = pdf_page_with_heading(DEMO_ROOT / "site" / path.lstrip("/"),
+    expected = pdf_page_with_heading(DEMO_HUB / "site" / path.lstrip("/"),
                                      "The National Referral Mechanism")
     assert expected >= 2
     assert top["page"] == expected

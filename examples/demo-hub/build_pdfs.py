@@ -19,7 +19,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 HERE = Path(__file__).resolve().parent
-SITE = HERE / "site"
+SITE = HERE.parent.parent / "hubsearch" / "demo_hub" / "site"
 CREATED = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 NOTICE = "Demonstration content for Hubsearch - not official guidance."
 
