@@ -4,6 +4,7 @@ and the search server running under uvicorn on loopback."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import socket
 import threading
 import time
@@ -109,3 +110,26 @@ def scripted_site():
 
     with ScriptedSite() as site:
         yield site
+
+
+def serve_config(tmp: Path, settings: Settings, server: str = "") -> Path:
+    """A config file naming a test's store and index, for a `hubsearch serve` subprocess
+    (its worker processes read the file again); `server` is the [server] table's body."""
+    root = Path(__file__).resolve().parent.parent
+    path = tmp / "serve.toml"
+    path.write_text(
+        "[storage]\n"
+        f"store_path = {json.dumps(str(settings.storage.store_path))}\n"
+        f"index_dir = {json.dumps(str(settings.storage.index_dir))}\n"
+        "[search]\n"
+        f"synonyms_path = {json.dumps(str(root / 'synonyms.toml'))}\n"
+        f"[server]\n{server}"
+    )
+    return path
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a server started as a subprocess)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

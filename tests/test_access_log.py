@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port, serve_config
 
 from hubsearch.settings import ConfigError, load_settings
 
@@ -23,30 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NAME = "Thistlewoodsen"  # a word standing for a person's name in a staff query
 
 
-def _config(tmp: Path, settings, extra: str = "") -> Path:
-    path = tmp / "serve.toml"
-    path.write_text(
-        "[storage]\n"
-        f"store_path = {json.dumps(str(settings.storage.store_path))}\n"
-        f"index_dir = {json.dumps(str(settings.storage.index_dir))}\n"
-        "[search]\n"
-        f"synonyms_path = {json.dumps(str(ROOT / 'synonyms.toml'))}\n"
-        f"[server]\n{extra}"
-    )
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve_one_search(config: Path) -> tuple[str, str]:
     """Start `hubsearch serve`, search once for a query naming NAME, stop: (stdout, stderr)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "hubsearch.cli", "serve", "--config", str(config),
-         "--host", "127.0.0.1", "--port", str(_free_port())],
+         "--host", "127.0.0.1", "--port", str(free_port())],
         cwd=ROOT, env=os.environ.copy(), text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -77,7 +58,7 @@ def _access_lines(stderr: str) -> list[str]:
 def test_serve_writes_one_text_access_line_per_request_without_the_query(demo_index,
                                                                          tmp_path):
     settings, _ = demo_index
-    stdout, stderr = _serve_one_search(_config(tmp_path, settings))
+    stdout, stderr = _serve_one_search(serve_config(tmp_path, settings))
     lines = _access_lines(stderr)
     assert len(lines) == 1, stderr
     assert re.search(r"GET /api/search 200 \d+\.\dms$", lines[0]), lines[0]
@@ -87,7 +68,7 @@ def test_serve_writes_one_text_access_line_per_request_without_the_query(demo_in
 
 def test_serve_writes_json_access_lines_when_the_setting_says_so(demo_index, tmp_path):
     settings, _ = demo_index
-    config = _config(tmp_path, settings, 'access_log_format = "json"\n')
+    config = serve_config(tmp_path, settings, 'access_log_format = "json"\n')
     stdout, stderr = _serve_one_search(config)
     lines = _access_lines(stderr)
     assert len(lines) == 1, stderr

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import settings_for
+from conftest import free_port, serve_config, settings_for
 from sitekit import Page, html_page
 from whoosh.filedb.structfile import BufferFile
 
@@ -167,25 +166,6 @@ def test_searchers_read_segments_from_the_file_not_a_private_copy(hub):
 # --- Serving: several worker processes, and the importable app ------------------------
 
 
-def _config(tmp: Path, settings) -> Path:
-    """A config file naming the test's store and index (workers read the file again)."""
-    path = tmp / "serve.toml"
-    path.write_text(
-        "[storage]\n"
-        f"store_path = {json.dumps(str(settings.storage.store_path))}\n"
-        f"index_dir = {json.dumps(str(settings.storage.index_dir))}\n"
-        "[search]\n"
-        f"synonyms_path = {json.dumps(str(ROOT / 'synonyms.toml'))}\n"
-    )
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -246,8 +226,8 @@ def test_serve_with_two_workers_searches_in_two_processes_on_one_port(hub, tmp_p
     _, settings = hub
     current = generations.current_generation(settings.storage.index_dir)
     proc, url = _start([sys.executable, "-m", "hubsearch.cli", "serve", "--config",
-                        str(_config(tmp_path, settings)), "--host", "127.0.0.1",
-                        "--port", str(_free_port()), "--workers", "2"], {})
+                        str(serve_config(tmp_path, settings)), "--host", "127.0.0.1",
+                        "--port", str(free_port()), "--workers", "2"], {})
     try:
         searching: set[int] = set()
         deadline = time.monotonic() + 60
@@ -267,8 +247,8 @@ def test_the_app_factory_serves_under_uvicorn(hub, tmp_path):
     _, settings = hub
     proc, url = _start(
         [sys.executable, "-m", "uvicorn", "--factory", "search_server:app_from_env",
-         "--host", "127.0.0.1", "--port", str(_free_port()), "--log-level", "info"],
-        {"HUBSEARCH_CONFIG": str(_config(tmp_path, settings))})
+         "--host", "127.0.0.1", "--port", str(free_port()), "--log-level", "info"],
+        {"HUBSEARCH_CONFIG": str(serve_config(tmp_path, settings))})
     try:
         page = _search(url, "zanzibarite")
         assert [r["title"] for r in page["results"]] == ["Guide Zanzibarite"]
