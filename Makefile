@@ -24,8 +24,9 @@ $(TOOLS): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $(TOOLS)
 
+# `make demo PORT=8010` serves on another port.
 demo: $(STAMP)
-	$(VENV)/bin/hubsearch demo --config examples/demo-hub/config.toml
+	$(VENV)/bin/hubsearch demo --config examples/demo-hub/config.toml $(if $(PORT),--port $(PORT))
 
 test: $(STAMP) $(TOOLS) browser
 	$(VENV)/bin/ruff check .

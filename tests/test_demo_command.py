@@ -42,3 +42,21 @@ def test_demo_command_serves_a_search_page_that_finds_the_nrm_page():
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_a_port_in_use_is_one_line_before_any_crawl():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "hubsearch.cli", "demo",
+             "--config", str(DEMO_ROOT / "config.toml"), "--port", str(port)],
+            capture_output=True, text=True, timeout=60,
+        )
+    assert done.returncode != 0
+    assert done.stdout == "", "nothing was served, crawled or indexed"
+    lines = done.stderr.strip().splitlines()
+    assert lines == [f"error: port {port} is in use on 127.0.0.1"]
