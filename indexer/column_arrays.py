@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from indexer.postings import unwritten_segments
+
 DIRECTORY = "columns"
 META = "meta.json"
 FORMAT = 1
@@ -62,14 +64,8 @@ def write_generation_columns(generation: Path, reader: Any, single: tuple[str, .
     """Facet arrays for each segment of `generation` that has none; those of segments
     merged away are removed. Returns the number of segments written."""
     root = generation / DIRECTORY
-    root.mkdir(exist_ok=True)
-    kept, written = set(), 0
-    for leaf, _ in reader.leaf_readers():
-        segment_id = leaf.segment().segment_id()
-        kept.add(segment_id)
-        target = root / segment_id
-        if (target / META).exists():
-            continue
+    written = 0
+    for leaf, segment_id, target in unwritten_segments(root, reader):
         meta, arrays = _segment_columns(leaf, single, multi)
         tmp = root / f"{segment_id}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -80,9 +76,6 @@ def write_generation_columns(generation: Path, reader: Any, single: tuple[str, .
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
         written += 1
-    for old in root.iterdir():
-        if old.name not in kept:
-            shutil.rmtree(old, ignore_errors=True)
     return written
 
 

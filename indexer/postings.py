@@ -167,17 +167,9 @@ def write_generation_postings(generation: Path, reader: Any, fieldnames: list[st
     With an `executor` (a process pool), segments are written in parallel, each task
     opening the generation itself: a full build leaves one segment per build process.
     """
-    root = generation / DIRECTORY
-    root.mkdir(exist_ok=True)
-    kept: set[str] = set()
     work = {"segments_written": 0, "postings_written": 0}
     pending = []
-    for leaf, _ in reader.leaf_readers():
-        segment_id = leaf.segment().segment_id()
-        kept.add(segment_id)
-        target = root / segment_id
-        if (target / META).exists():
-            continue
+    for leaf, segment_id, target in unwritten_segments(generation / DIRECTORY, reader):
         if executor is None:
             work["postings_written"] += write_segment_postings(target, leaf, fieldnames)
         else:
@@ -186,10 +178,24 @@ def write_generation_postings(generation: Path, reader: Any, fieldnames: list[st
         work["segments_written"] += 1
     for future in pending:
         work["postings_written"] += future.result()
+    return work
+
+
+def unwritten_segments(root: Path, reader: Any) -> list[tuple[Any, str, Path]]:
+    """(leaf reader, segment id, directory) of each segment with nothing written under
+    `root` yet (no META there); directories of segments merged away are removed."""
+    root.mkdir(exist_ok=True)
+    kept: set[str] = set()
+    todo = []
+    for leaf, _ in reader.leaf_readers():
+        segment_id = leaf.segment().segment_id()
+        kept.add(segment_id)
+        if not (root / segment_id / META).exists():
+            todo.append((leaf, segment_id, root / segment_id))
     for old in root.iterdir():
         if old.name not in kept:
             shutil.rmtree(old, ignore_errors=True)
-    return work
+    return todo
 
 
 def _write_segment_of(generation: Path, segment_id: str, fieldnames: list[str]) -> int:
