@@ -38,10 +38,10 @@ from hubsearch.access_log import ObservedRequests, access_log, loggable
 from hubsearch.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from hubsearch.metrics import Metrics
 from hubsearch.openapi import openapi_document
-from hubsearch.report import attention
 from hubsearch.serving import RequestLimits
 from hubsearch.settings import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
-from indexer.build import read_manifest, read_status
+from hubsearch.status_snapshot import document_status, read_status
+from indexer.build import read_manifest
 from indexer.query import QueryRefused, query_problem
 from indexer.schema import LANGUAGES
 from indexer.search import (
@@ -255,7 +255,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
         serving = searcher.generation()
         manifest = read_manifest(settings.storage.index_dir / serving) if serving else None
         context.update(serving=serving, built_at=(manifest or {}).get("built_at"),
-                       attention=attention(data))
+                       attention=data["documents"])
         return templates.TemplateResponse(request, "status.html", context)
 
     def status(request: Request) -> Response:
@@ -274,8 +274,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
         if found is None:
             return _error(404, "no document with that id in the current index")
         # Health and fetch history come from the status the indexer saved beside the index.
-        rows = (read_status(settings.storage.index_dir) or {}).get("documents", [])
-        row = next((r for r in rows if r.get("url") == found["requested_url"]), None)
+        row = document_status(settings.storage.index_dir, found["requested_url"])
         health = {k: v for k, v in (row or {}).items() if k != "history"} or None
         return JSONResponse({**found, "health": health,
                              "history": (row or {}).get("history", [])})

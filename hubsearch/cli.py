@@ -142,8 +142,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from hubsearch.report import build_report, format_runs, format_text, runs
+    from hubsearch.status_snapshot import read_status
     from hubsearch.store import DocumentStore
-    from indexer.build import read_status
 
     settings = _settings(args)
     if not settings.storage.store_path.exists():

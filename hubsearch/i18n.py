@@ -141,6 +141,10 @@ PLURALS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         {"zero": "Does dim angen sylw ar unrhyw ddogfen.", "one": "Mae angen sylw ar 1 ddogfen.",
          "other": "Mae angen sylw ar {n} dogfen."},
     ),
+    "attention_first": (
+        {"one": "The first is listed here.", "other": "The first {n} are listed here."},
+        {"one": "Rhestrir y gyntaf yma.", "other": "Rhestrir y {n} cyntaf yma."},
+    ),
 }
 
 MONTHS = {

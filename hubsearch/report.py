@@ -7,15 +7,17 @@ search server can show it without reading the store), and `hubsearch report` pri
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
 from crawler.bounds import MAX_TITLE_CHARS, MAX_URL_CHARS
 from hubsearch.locks import probe_idle
-from hubsearch.settings import Settings
+from hubsearch.settings import Settings, Source
 from hubsearch.store import CrawlRun, DocumentStore, StoredDocument, utc_now
 
 PERMANENT_REDIRECTS = {301, 308}
+STATES = ("ok", "stale", "gone", "failed")
 
 
 def _document_row(doc: StoredDocument) -> dict[str, Any]:
@@ -73,30 +75,39 @@ def runs(store: DocumentStore, limit: int = 20) -> list[CrawlRun]:
     return store.runs(limit)
 
 
+def document_row(store: DocumentStore, doc: StoredDocument) -> dict[str, Any]:
+    """A document's line of the report: its health and its latest fetches."""
+    return {**_document_row(doc), "history": store.history(doc.url, 5)}
+
+
+def source_row(source: Source, page: dict[str, Any] | None,
+               counts: dict[str, int]) -> dict[str, Any]:
+    """A source's line of the report, from its hub page's document line (None if never
+    crawled) and how many of its documents are in each state."""
+    return {
+        "name": source.name,
+        "url": source.url,
+        "state": page["state"] if page else "never crawled",
+        "last_status": page["last_status"] if page else None,
+        "last_success": page["last_success"] if page else None,
+        "last_change": page["last_change"] if page else None,
+        "consecutive_failures": page["consecutive_failures"] if page else 0,
+        "redirect_target": page["redirect_target"] if page else None,
+        "moved_permanently": page["moved_permanently"] if page else False,
+        "error": page["error"] if page else None,
+        "documents": {state: counts.get(state, 0) for state in STATES},
+    }
+
+
 def build_report(settings: Settings, store: DocumentStore) -> dict[str, Any]:
     reap_killed_runs(store)
-    documents = [{**_document_row(d), "history": store.history(d.url, 5)}
-                 for d in store.all(bodies=False)]
+    documents = [document_row(store, d) for d in store.all(bodies=False)]
     by_url = {d["url"]: d for d in documents}
     sources = []
     for source in settings.sources:
-        page = by_url.get(source.url)
-        own = [d for d in documents if d["source"] == source.name and not d["is_source"]]
-        counts = {state: sum(d["state"] == state for d in own)
-                  for state in ("ok", "stale", "gone", "failed")}
-        sources.append({
-            "name": source.name,
-            "url": source.url,
-            "state": page["state"] if page else "never crawled",
-            "last_status": page["last_status"] if page else None,
-            "last_success": page["last_success"] if page else None,
-            "last_change": page["last_change"] if page else None,
-            "consecutive_failures": page["consecutive_failures"] if page else 0,
-            "redirect_target": page["redirect_target"] if page else None,
-            "moved_permanently": page["moved_permanently"] if page else False,
-            "error": page["error"] if page else None,
-            "documents": counts,
-        })
+        own = Counter(d["state"] for d in documents
+                      if d["source"] == source.name and not d["is_source"])
+        sources.append(source_row(source, by_url.get(source.url), own))
     last = store.last_run()
     return {
         "generated_at": utc_now(),
@@ -106,12 +117,14 @@ def build_report(settings: Settings, store: DocumentStore) -> dict[str, Any]:
     }
 
 
+def needs_attention(row: dict[str, Any]) -> bool:
+    """Failing, stale, gone or moved: a document a maintainer should look at."""
+    return row["state"] != "ok" or bool(row["moved_permanently"])
+
+
 def attention(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Documents a maintainer should look at: failing, stale, gone or moved."""
-    return [
-        d for d in report["documents"]
-        if d["state"] != "ok" or d["moved_permanently"]
-    ]
+    return [d for d in report["documents"] if needs_attention(d)]
 
 
 def format_text(report: dict[str, Any], index_status: dict[str, Any] | None = None) -> str:

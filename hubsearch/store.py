@@ -530,15 +530,25 @@ class DocumentStore:
         `bodies=False` leaves `document` None (with `title` still set): the health report
         needs no body, and decoding every one cost more than the build it reports on.
         """
-        if bodies:
-            query = "SELECT * FROM documents ORDER BY url"
-        else:
-            columns = [r[1] for r in self.db.execute("PRAGMA table_info(documents)")
-                       if r[1] != "document"]
-            query = (f"SELECT {', '.join(columns)}, NULL AS document, CASE WHEN document IS"
-                     " NULL THEN NULL ELSE title END AS stored_title FROM documents ORDER BY url")
-        for row in self.db.execute(query):
+        query = "SELECT * FROM documents" if bodies else self._without_body()
+        for row in self.db.execute(query + " ORDER BY url"):
             yield self._stored(row)
+
+    def briefly(self, urls: list[str]) -> Iterator[StoredDocument]:
+        """The documents recorded at `urls` (those that are), as `all(bodies=False)` gives
+        them, in URL order."""
+        query = self._without_body()
+        for start in range(0, len(urls), 500):  # within SQLite's bound on parameters
+            chunk = urls[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            yield from map(self._stored,
+                           self.db.execute(f"{query} WHERE url IN ({marks}) ORDER BY url", chunk))
+
+    def _without_body(self) -> str:
+        columns = [r[1] for r in self.db.execute("PRAGMA table_info(documents)")
+                   if r[1] != "document"]
+        return (f"SELECT {', '.join(columns)}, NULL AS document, CASE WHEN document IS"
+                " NULL THEN NULL ELSE title END AS stored_title FROM documents")
 
     def searchable(self) -> Iterator[StoredDocument]:
         """Documents with a last good copy to index (ok or stale), in URL order."""

@@ -33,13 +33,14 @@ from crawler.document import ExtractedDocument
 from hubsearch.errors import HubsearchError
 from hubsearch.locks import stage_lock
 from hubsearch.settings import Settings
+from hubsearch.status_snapshot import save_status
 from hubsearch.store import DocumentRef, DocumentStore, utc_now
 from indexer import generations
 from indexer.passages import deep_link, split_document
 from indexer.schema import FIELDS, build_schema, language_of
 
 MANIFEST = "manifest.json"
-STATUS = "status.json"
+LEGACY_STATUS = "status.json"
 # How often a build says how far it is (one log line; `hubsearch index` shows them on stderr,
 # so a build under cron or systemd is not silent for minutes).
 PROGRESS_SECONDS = 5.0
@@ -192,14 +193,6 @@ def read_manifest(generation: Path) -> dict[str, Any] | None:
         return None
 
 
-def read_status(index_dir: Path) -> dict[str, Any] | None:
-    """The last build's outcome, as written by build_index (None before the first)."""
-    try:
-        return json.loads((index_dir / STATUS).read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     # Compact: at 200k documents the indented status alone was seconds of every build.
@@ -208,12 +201,9 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def _write_status(settings: Settings, store: DocumentStore, **outcome: Any) -> None:
-    from hubsearch.report import bounded, build_report
-
-    settings.storage.index_dir.mkdir(parents=True, exist_ok=True)
-    status = bounded({"index": {"checked_at": utc_now(), **outcome},
-                      **build_report(settings, store)})
-    _write_json(settings.storage.index_dir / STATUS, status)
+    save_status(settings, store, **outcome)
+    # The whole report as one JSON file, written by builds before the snapshot.
+    (settings.storage.index_dir / LEGACY_STATUS).unlink(missing_ok=True)
 
 
 def _gate(settings: Settings, store: DocumentStore, has_current: bool) -> None:

@@ -41,9 +41,12 @@ class Highlighter:
 
     def __init__(self, word_terms: Callable[[str], Iterable[str]], maxchars: int = 320,
                  surround: int = 90) -> None:
-        # word -> its terms in this field (the field analyzer's output for that word alone).
+        # word -> its terms in this field (the field analyzer's output for that word alone),
+        # and the reverse, term -> the words seen with it, so that a passage's matching
+        # words are found by set operations rather than a Python step per word.
         self._analyse = word_terms
         self._cache: dict[str, frozenset[str]] = {}
+        self._words_of: dict[str, set[str]] = {}
         self.maxchars = maxchars
         self.surround = surround
 
@@ -52,8 +55,11 @@ class Highlighter:
         if found is None:
             if len(self._cache) >= WORD_CACHE_SIZE:
                 self._cache.clear()
+                self._words_of.clear()
             found = frozenset(self._analyse(word))
             self._cache[word] = found
+            for term in found:
+                self._words_of.setdefault(term, set()).add(word)
         return found
 
     def snippet(self, text: str, wanted: frozenset[str] | set[str], top: int = 2) -> str:
@@ -64,40 +70,49 @@ class Highlighter:
         # word's offsets without a Python call per word (most of a snippet's cost).
         parts = _SPLIT.split(text)
         words = parts[1::2]
-        get, terms_of = self._cache.get, self.terms_of
-        termsets = [t if (t := get(w)) is not None else terms_of(w) for w in words]
-        matched = [i for i, terms in enumerate(termsets) if not terms.isdisjoint(wanted)]
-        if not matched:
+        distinct = set(words)
+        missing = distinct.difference(self._cache)
+        if len(self._cache) + len(missing) >= WORD_CACHE_SIZE:
+            # Learning them all would clear the cache part-way: judge each word alone.
+            hits = {w for w in distinct if not self.terms_of(w).isdisjoint(wanted)}
+        else:
+            for word in missing:
+                self.terms_of(word)
+            words_of = self._words_of
+            hits = {w for t in wanted for w in words_of.get(t, ()) if w in distinct}
+        if not hits:
             return ""
+        matched = [i for i, w in enumerate(words) if w in hits]
         offsets = list(accumulate(map(len, parts)))
-        tokens = list(zip(offsets[0::2], offsets[1::2], words, strict=False))
-        fragments = self._fragments(tokens, matched,
-                                    {i: min(termsets[i] & wanted) for i in matched})
+        terms_of = self.terms_of
+        term_of = {w: min(terms_of(w) & wanted) for w in hits}
+        fragments = self._fragments(offsets, matched, {i: term_of[words[i]] for i in matched})
         best = sorted(fragments, key=lambda f: (-f.score, f.start))[:top]
         best.sort(key=lambda f: f.start)
         return BETWEEN.join(self._format(text, f) for f in best)
 
-    def _fragments(self, tokens: list[tuple[int, int, str]], matched: list[int],
+    def _fragments(self, offsets: list[int], matched: list[int],
                    term_at: dict[int, str]) -> list[_Fragment]:
         """Whoosh's ContextFragmenter, walked from match to match instead of token by token:
         a fragment starts up to `surround` characters before a matched word, goes on while
         another matched word comes within `surround` characters, and holds at most
-        `maxchars` characters of words."""
+        `maxchars` characters of words. Word i spans offsets[2i] to offsets[2i + 1]."""
         maxchars, surround = self.maxchars, self.surround
+        count = len(offsets) // 2
         fragments: list[_Fragment] = []
         done = -1  # the last token of the previous fragment
         for m in matched:
             if m <= done:
                 continue
-            start, end, _ = tokens[m]
+            start, end = offsets[2 * m], offsets[2 * m + 1]
             if end - start > maxchars:  # one word longer than a fragment: Whoosh drops it
                 done = m
                 continue
             countdown = surround
             first = start
             j = m - 1
-            while j > done and tokens[m - 1][1] - tokens[j][0] <= surround:
-                first = tokens[j][0]
+            while j > done and offsets[2 * m - 1] - offsets[2 * j] <= surround:
+                first = offsets[2 * j]
                 j -= 1
             if first == start:
                 countdown += surround  # no context before it: the room goes after it
@@ -105,9 +120,9 @@ class Highlighter:
             countdown -= length
             marks = [m]
             k = m
-            while countdown > 0 and k + 1 < len(tokens):
+            while countdown > 0 and k + 1 < count:
                 k += 1
-                word_length = tokens[k][1] - tokens[k][0]
+                word_length = offsets[2 * k + 1] - offsets[2 * k]
                 if length + word_length > maxchars:
                     break
                 if k in term_at:
@@ -117,7 +132,8 @@ class Highlighter:
                 countdown -= word_length
             done = k
             distinct = len({term_at[i] for i in marks})
-            fragments.append(_Fragment(first, tokens[k][1], [tokens[i][:2] for i in marks],
+            fragments.append(_Fragment(first, offsets[2 * k + 1],
+                                       [(offsets[2 * i], offsets[2 * i + 1]) for i in marks],
                                        len(marks) * distinct * 100))
         return fragments
 

@@ -9,8 +9,9 @@ from sitekit import Page, html_page
 
 from crawler.run import run_crawl
 from hubsearch.report import build_report
+from hubsearch.status_snapshot import read_status
 from hubsearch.store import DocumentStore
-from indexer.build import IndexBuildError, build_index, read_status
+from indexer.build import IndexBuildError, build_index
 from indexer.search import PassageSearcher
 
 TEXT = (

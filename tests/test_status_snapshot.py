@@ -1,0 +1,101 @@
+"""The link-health snapshot the indexer saves beside the index (hubsearch/status_snapshot.py):
+a build rewrites the lines of the documents that changed, not the whole report; readers get
+the documents needing attention bounded, with the count of all; a damaged snapshot is
+written again rather than failing the build."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from conftest import settings_for
+from starlette.testclient import TestClient
+
+import hubsearch.status_snapshot as snapshot
+from crawler.document import ExtractedDocument, Section
+from hubsearch.status_snapshot import SNAPSHOT, document_status, read_status
+from hubsearch.store import DocumentStore, Fetch
+from indexer.build import build_index
+from search_server import create_app
+
+HUB = "https://hub.example/hub"
+URLS = [f"https://hub.example/docs/{n}" for n in range(12)]
+
+
+def _fetch(url: str, text: str, *, links: tuple[str, ...] = (), is_source: bool = False) -> Fetch:
+    doc = ExtractedDocument(title=f"Guide {url.rsplit('/', 1)[-1]}", doc_type="html",
+                            language="en", sections=[Section(["Guide"], text)],
+                            links=list(links))
+    return Fetch(url=url, final_url=url, source="hub", status=200, content_type="text/html",
+                 sha256=hashlib.sha256(text.encode()).hexdigest(), bytes=len(text),
+                 document=doc, is_source=is_source)
+
+
+@pytest.fixture
+def built(tmp_path):
+    settings = settings_for(tmp_path, HUB)
+    with DocumentStore(settings.storage.store_path) as store:
+        store.record_fetch(_fetch(HUB, "Guidance for professionals.", links=tuple(URLS),
+                                  is_source=True))
+        for n, url in enumerate(URLS):
+            store.record_fetch(_fetch(url, f"Guide number {n} on the duty to notify."))
+    build_index(settings, full=True)
+    return settings
+
+
+def _count_lines_made(monkeypatch) -> list[str]:
+    made: list[str] = []
+    original = snapshot.document_row
+
+    def counting(store, doc):
+        made.append(doc.url)
+        return original(store, doc)
+
+    monkeypatch.setattr(snapshot, "document_row", counting)
+    return made
+
+
+def test_a_build_rewrites_the_status_lines_of_the_changed_documents_only(built, monkeypatch):
+    made = _count_lines_made(monkeypatch)
+    with DocumentStore(built.storage.store_path) as store:
+        store.record_fetch(_fetch(URLS[3], "A revised guide on the duty to notify."))
+        store.record_failure(URLS[5], "hub", "HTTP 503 Service Unavailable", status=503)
+    build_index(built)
+    assert sorted(made) == sorted([URLS[3], URLS[5]])
+    assert document_status(built.storage.index_dir, URLS[5])["state"] == "stale"
+    assert [h["outcome"] for h in document_status(built.storage.index_dir, URLS[3])["history"]
+            ] == ["changed", "new"]
+
+    made.clear()
+    build_index(built)  # nothing changed in the store: no line is made again
+    assert made == []
+
+
+def test_status_gives_the_first_documents_needing_attention_and_counts_them_all(built):
+    with DocumentStore(built.storage.store_path) as store:
+        for url in URLS[:5]:
+            store.record_failure(url, "hub", "HTTP 410 Gone", status=410)
+    build_index(built)
+    status = read_status(built.storage.index_dir, limit=2)
+    assert [d["url"] for d in status["documents"]] == sorted(URLS[:5])[:2]
+    assert status["documents_needing_attention"] == 5
+    assert status["documents_total"] == len(URLS) + 1
+    (source,) = status["sources"]
+    assert source["documents"] == {"ok": 7, "stale": 0, "gone": 5, "failed": 0}
+
+    page = TestClient(create_app(built)).get("/status")
+    assert page.status_code == 200 and "5 documents need attention." in page.text
+
+
+def test_a_damaged_status_snapshot_is_written_again_at_the_next_build(built):
+    path = built.storage.index_dir / SNAPSHOT
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+    assert read_status(built.storage.index_dir) is None
+    client = TestClient(create_app(built))
+    assert client.get("/api/status").status_code == 503
+
+    with DocumentStore(built.storage.store_path) as store:
+        store.record_fetch(_fetch(URLS[0], "A revised first guide."))
+    assert build_index(built).mode == "incremental"
+    status = client.get("/api/status").json()
+    assert status["documents_total"] == len(URLS) + 1 and status["index"]["switched"]
