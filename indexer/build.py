@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index
-from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PerDocReader
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import IndexWriter, SegmentWriter
 
@@ -37,7 +37,8 @@ from hubsearch.status_snapshot import save_status
 from hubsearch.store import DocumentRef, DocumentStore, utc_now
 from indexer import generations
 from indexer.passages import deep_link, split_document
-from indexer.schema import FIELDS, build_schema, language_of
+from indexer.postings import PostingsCapture
+from indexer.schema import FIELDS, MATCHING_FIELDS, build_schema, language_of
 
 MANIFEST = "manifest.json"
 LEGACY_STATUS = "status.json"
@@ -298,6 +299,24 @@ class _PerDocReader(W3PerDocReader):
         return has
 
 
+class _CapturingFieldWriter(W3FieldWriter):
+    """Whoosh's field writer, also writing the segment's posting arrays as it goes (see
+    indexer/postings.py PostingsCapture), so warming need not read the segment back."""
+
+    def __init__(self, codec: W3Codec, storage: Any, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        self.capture = PostingsCapture(Path(storage.folder), segment.segment_id(),
+                                       MATCHING_FIELDS)
+
+    def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
+        try:
+            super().add_postings(schema, lengths, self.capture.tee(items))
+        except BaseException:
+            self.capture.discard()
+            raise
+        self.capture.finish()
+
+
 class _BuildCodec(W3Codec):
     """Whoosh's default codec with `_PerDocReader`, used by our writers only.
 
@@ -307,6 +326,9 @@ class _BuildCodec(W3Codec):
 
     def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:
         return _PerDocReader(storage, segment)
+
+    def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
+        return _CapturingFieldWriter(self, storage, segment)
 
     def new_segment(self, storage: Any, indexname: str) -> Any:
         plain = W3Codec(blocklimit=self._blocklimit, compression=self._compression,

@@ -61,10 +61,10 @@ def warm(generation: Path, procs: int = 1) -> dict[str, int]:
     With `procs` > 1 and several segments, the work runs in that many processes."""
     from indexer.column_arrays import write_generation_columns
     from indexer.postings import write_generation_postings
-    from indexer.schema import DOCUMENT_FIELD, FIELDS, MULTI_FACETS, SINGLE_FACETS
+    from indexer.schema import DOCUMENT_FIELD, MATCHING_FIELDS, MULTI_FACETS, SINGLE_FACETS
     from indexer.spelling import write_vocabulary
 
-    fieldnames = [name for fields in FIELDS.values() for name in fields.values()]
+    fieldnames = MATCHING_FIELDS
     with open_index(generation).reader() as reader:
         if procs > 1 and len(list(reader.leaf_readers())) > 1:
             # A full build leaves one segment per build process: their posting arrays and

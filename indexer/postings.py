@@ -3,8 +3,10 @@
 Whoosh keeps a posting list as pickled, zlib-compressed blocks, and each posting's positions
 as a pickle of its own: reading the postings of one common word costs thousands of Python
 calls, paid again on every query (most of a search's time at 50k passages). The indexer
-therefore writes, once per segment and before the switch (`write_segment_postings`, called
-by indexer/generations.py `warm`), the same postings as plain arrays:
+therefore writes, once per segment and before the switch, the same postings as plain
+arrays: as Whoosh writes the segment (`PostingsCapture`, in the indexer's codec), or by
+reading back a segment written without it (`write_segment_postings`, called by
+indexer/generations.py `warm`):
 
 - `terms.bin` / `term_offsets.bin`: the segment's terms (field name, NUL, term bytes),
   sorted, so a lookup is a binary search (`SegmentPostings.find`);
@@ -70,60 +72,130 @@ class _Writer:
         return {"format": FORMAT, "dtypes": self.dtypes, "lengths": self.lengths}
 
 
-def write_segment_postings(target: Path, leaf: Any, fieldnames: list[str]) -> int:
-    """Write the postings of `fieldnames` in the segment read by `leaf` into `target`.
+class _SegmentArrays:
+    """One segment's posting arrays being written, term by term in key order, into a
+    temporary directory that `finish` renames to the target: whole or absent."""
 
-    Written in a temporary directory and renamed, so a segment's arrays are whole or
-    absent. Returns the number of postings written.
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp.mkdir(parents=True)
+        self.out = _Writer(self.tmp, {
+            "terms": "u1", "term_offsets": "i8", "starts": "i8", "counts": "i4",
+            "pos_starts": "i8", "ids": "i4", "weights": "f4", "npos": "i4", "positions": "i4",
+        })
+        # Buffered in arrays and written in chunks: one numpy call per chunk, not per term.
+        self.terms, self.ids, self.weights = bytearray(), array("i"), array("f")
+        self.npos, self.positions = array("i"), array("i")
+        self.offsets, self.starts = array("q", [0]), array("q")
+        self.counts, self.pos_starts = array("i"), array("q")
+        self.posting_at = self.position_at = 0
+
+    def add_term(self, key: bytes, ids: Any, weights: Any, values: list[bytes]) -> None:
+        """A term's postings; keys must come in ascending order."""
+        self.terms += key
+        self.offsets.append(self.offsets[-1] + len(key))
+        self.starts.append(self.posting_at)
+        self.counts.append(len(ids))
+        self.pos_starts.append(self.position_at)
+        self.ids.extend(ids)
+        self.weights.extend(weights)
+        positions, npos = self.positions, self.npos
+        before = len(positions)
+        loads, accumulate = pickle.loads, itertools.accumulate
+        for value in values:
+            # Whoosh's Positions format: a 4-byte count, then a pickle of the deltas.
+            deltas = loads(value[4:]) if value else ()
+            npos.append(len(deltas))
+            positions.extend(accumulate(deltas))
+        self.posting_at += len(ids)
+        self.position_at += len(positions) - before
+        if len(positions) >= _CHUNK:
+            _flush(self.out, self.terms, self.ids, self.weights, self.npos, self.positions)
+
+    def finish(self) -> int:
+        """Write what is buffered and put the arrays in place; the postings written."""
+        out = self.out
+        _flush(out, self.terms, self.ids, self.weights, self.npos, self.positions)
+        out.add("term_offsets", self.offsets)
+        out.add("starts", self.starts)
+        out.add("counts", self.counts)
+        out.add("pos_starts", self.pos_starts)
+        meta = out.close()
+        (self.tmp / META).write_text(json.dumps(meta), encoding="utf-8")
+        shutil.rmtree(self.target, ignore_errors=True)
+        os.replace(self.tmp, self.target)
+        return self.posting_at
+
+    def discard(self) -> None:
+        self.out.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def write_segment_postings(target: Path, leaf: Any, fieldnames: list[str]) -> int:
+    """Write the postings of `fieldnames` in the segment read by `leaf` into `target`
+    (a segment written without `PostingsCapture`). Returns the number of postings written.
     """
-    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    out = _Writer(tmp, {
-        "terms": "u1", "term_offsets": "i8", "starts": "i8", "counts": "i4",
-        "pos_starts": "i8", "ids": "i4", "weights": "f4", "npos": "i4", "positions": "i4",
-    })
     keys: list[tuple[bytes, str, bytes]] = []
     indexed = set(leaf.indexed_field_names())
     for fieldname in fieldnames:
         if fieldname in indexed:
             keys.extend((_key(fieldname, t), fieldname, t) for t in leaf.lexicon(fieldname))
     keys.sort()
-    # Buffered in arrays and written in chunks: one numpy call per chunk, not per term.
-    terms, ids, weights = bytearray(), array("i"), array("f")
-    npos, positions = array("i"), array("i")
-    offsets, starts, counts, pos_starts = array("q", [0]), array("q"), array("i"), array("q")
-    loads, accumulate = pickle.loads, itertools.accumulate
-    posting_at = position_at = 0
+    arrays = _SegmentArrays(target)
     for key, fieldname, btext in keys:
-        term_ids, term_weights, values = _decode(leaf.postings(fieldname, btext))
-        terms += key
-        offsets.append(offsets[-1] + len(key))
-        starts.append(posting_at)
-        counts.append(len(term_ids))
-        pos_starts.append(position_at)
-        ids.extend(term_ids)
-        weights.extend(term_weights)
-        before = len(positions)
-        for value in values:
-            # Whoosh's Positions format: a 4-byte count, then a pickle of the deltas.
-            deltas = loads(value[4:]) if value else ()
-            npos.append(len(deltas))
-            positions.extend(accumulate(deltas))
-        posting_at += len(term_ids)
-        position_at += len(positions) - before
-        if len(positions) >= _CHUNK:
-            _flush(out, terms, ids, weights, npos, positions)
-    _flush(out, terms, ids, weights, npos, positions)
-    out.add("term_offsets", offsets)
-    out.add("starts", starts)
-    out.add("counts", counts)
-    out.add("pos_starts", pos_starts)
-    meta = out.close()
-    (tmp / META).write_text(json.dumps(meta), encoding="utf-8")
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)
-    return posting_at
+        arrays.add_term(key, *_decode(leaf.postings(fieldname, btext)))
+    return arrays.finish()
+
+
+class PostingsCapture:
+    """The posting arrays of a segment, taken from the postings Whoosh writes for it.
+
+    Whoosh hands a segment's field writer every posting once, sorted by field and term
+    (codec/base.py FieldWriter.add_postings): `tee` passes them on unchanged and keeps
+    those of `fieldnames`, so no segment has to be read back after it is written (that
+    reading was a fifth of a full build). Field names are ASCII without NUL, so Whoosh's
+    (field, term) order is the order of `_key`.
+    """
+
+    def __init__(self, generation: Path, segment_id: str, fieldnames: list[str]) -> None:
+        self.target = generation / DIRECTORY / segment_id
+        self.fieldnames = frozenset(fieldnames)
+        self.arrays: _SegmentArrays | None = None
+
+    def tee(self, items: Any) -> Any:
+        wanted = self.fieldnames
+        arrays = self.arrays = _SegmentArrays(self.target)
+        current: tuple[str, bytes] | None = None
+        ids: list[int] = []
+        weights: list[float] = []
+        values: list[bytes] = []
+        for item in items:
+            fieldname, btext, docnum, weight, value = item
+            if fieldname in wanted and docnum >= 0:
+                if current != (fieldname, btext):
+                    if current is not None:
+                        arrays.add_term(_key(*current), ids, weights, values)
+                        ids, weights, values = [], [], []
+                    current = (fieldname, btext)
+                ids.append(docnum)
+                weights.append(weight)
+                values.append(value or b"")
+            yield item
+        if current is not None:
+            arrays.add_term(_key(*current), ids, weights, values)
+
+    def finish(self) -> None:
+        """Put the arrays in place (after every posting went through `tee`)."""
+        if self.arrays is not None:
+            self.arrays.finish()
+            self.arrays = None
+
+    def discard(self) -> None:
+        if self.arrays is not None:
+            self.arrays.discard()
+            self.arrays = None
 
 
 _CHUNK = 1 << 20  # positions buffered before the per-posting arrays are written out

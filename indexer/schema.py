@@ -39,6 +39,8 @@ FIELDS = {
 
 # The filters with one value per passage (a sortable column each) and with several (tags);
 # with the document field, the index's per-passage arrays are read from these.
+# The fields a query is matched against (posting arrays are kept for these).
+MATCHING_FIELDS = [name for fields in FIELDS.values() for name in fields.values()]
 SINGLE_FACETS = ("source", "doc_type", "language")
 MULTI_FACETS = ("audience",)
 DOCUMENT_FIELD = "document_url"

@@ -70,3 +70,21 @@ def test_facet_arrays_that_do_not_match_their_values_are_not_trusted(demo_index,
         meta_path.write_text(json.dumps(meta))
     expected = PassageSearcher(settings.storage.index_dir).search("slavery").to_dict()
     assert PassageSearcher(tmp_path / "index").search("slavery").to_dict() == expected
+
+
+def test_arrays_taken_as_segments_are_written_equal_those_read_back_from_whoosh(
+        demo_index, tmp_path):
+    from indexer.postings import write_segment_postings
+    from indexer.schema import MATCHING_FIELDS
+
+    settings, _ = demo_index
+    current = generations.current_generation(settings.storage.index_dir)
+    # Warming found nothing left to write: the build's field writers wrote every segment's.
+    assert generations.warm(current)["segments_written"] == 0
+    with generations.open_index(current).reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            segment_id = leaf.segment().segment_id()
+            write_segment_postings(tmp_path / segment_id, leaf, MATCHING_FIELDS)
+            for name in sorted(p.name for p in (tmp_path / segment_id).iterdir()):
+                written = (current / DIRECTORY / segment_id / name).read_bytes()
+                assert written == (tmp_path / segment_id / name).read_bytes(), name
