@@ -19,13 +19,22 @@ import os
 import shutil
 import sqlite3
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from whoosh import index
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PerDocReader
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    W3Codec,
+    W3FieldWriter,
+    W3PerDocReader,
+    W3PerDocWriter,
+    _lenfield,
+)
 from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util.numeric import byte_to_length
 from whoosh.writing import IndexWriter, SegmentWriter
 
 from crawler.bounds import bound_document
@@ -39,6 +48,7 @@ from indexer import generations
 from indexer.passages import deep_link, split_document
 from indexer.postings import PostingsCapture
 from indexer.schema import FIELDS, MATCHING_FIELDS, build_schema, language_of
+from indexer.spelling import count_words, passage_texts, save_segment_counts
 
 MANIFEST = "manifest.json"
 LEGACY_STATUS = "status.json"
@@ -291,6 +301,19 @@ class _PerDocReader(W3PerDocReader):
     def __init__(self, storage: Any, segment: Any) -> None:
         super().__init__(storage, segment)
         self._has: dict[str, bool] = {}
+        self._length_tables: dict[str, list[int | None] | None] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+        # Asked once per posting while the segment's postings are written: the field's
+        # whole length column is decoded once instead of a column read per posting.
+        if fieldname not in self._length_tables:
+            reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            self._length_tables[fieldname] = None if reader is None else [
+                byte_to_length(b) if b else None for b in reader]
+        table = self._length_tables[fieldname]
+        if table is None or not 0 <= docnum < len(table):
+            return super().doc_field_length(docnum, fieldname, default)
+        return table[docnum]
 
     def has_column(self, fieldname: str) -> bool:
         has = self._has.get(fieldname)
@@ -317,6 +340,26 @@ class _CapturingFieldWriter(W3FieldWriter):
         self.capture.finish()
 
 
+class _CountingPerDocWriter(W3PerDocWriter):
+    """Whoosh's per-document writer, also counting the spelling vocabulary of the passages
+    it stores (indexer/spelling.py), saved with the segment: warming need not read every
+    stored passage back (the longest step left after a full build)."""
+
+    def __init__(self, codec: W3Codec, storage: Any, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        self._generation = Path(storage.folder)
+        self._words: Counter[str] = Counter()
+
+    def finish_doc(self) -> None:
+        if self._storedfields:
+            count_words(passage_texts(self._storedfields), self._words)
+        super().finish_doc()
+
+    def close(self) -> None:
+        super().close()
+        save_segment_counts(self._generation, self._segment.segment_id(), self._words)
+
+
 class _BuildCodec(W3Codec):
     """Whoosh's default codec with `_PerDocReader`, used by our writers only.
 
@@ -326,6 +369,9 @@ class _BuildCodec(W3Codec):
 
     def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:
         return _PerDocReader(storage, segment)
+
+    def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
+        return _CountingPerDocWriter(self, storage, segment)
 
     def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
         return _CapturingFieldWriter(self, storage, segment)

@@ -25,7 +25,7 @@ from whoosh import scoring
 from whoosh.analysis import Analyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from indexer.analysis import english_analyzer, welsh_analyzer
+from indexer.analysis import CachedPositions, english_analyzer, welsh_analyzer
 
 LANGUAGES = ("en", "cy")
 ROLES = ("title", "heading_path", "text")
@@ -96,6 +96,7 @@ def build_schema(ranking: Ranking = RANKING) -> Schema:
     for lang in LANGUAGES:
         for role, name in FIELDS[lang].items():
             text = TEXT(analyzer=by_lang[lang])
+            text.format = CachedPositions(field_boost=text.format.field_boost)
             # Read back by weighting(); pickled with the schema into the index.
             text.bm25 = (ranking.b[role], ranking.k1, ranking.weights[role], ranking.idf)
             fields[name] = text

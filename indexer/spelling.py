@@ -174,13 +174,22 @@ class Vocabulary:
         return best[2] if best else None
 
 
-def count_words(texts: Iterable[str]) -> Counter[str]:
-    """Words of the texts as the corrector knows them, with how often each occurs."""
-    counts: Counter[str] = Counter()
+def count_words(texts: Iterable[str], counts: Counter[str] | None = None) -> Counter[str]:
+    """Words of the texts as the corrector knows them, with how often each occurs (added
+    to `counts` if given)."""
+    if counts is None:
+        counts = Counter()
     for text in texts:
         counts.update(w.replace("\u2019", "'") for w in _WORD.findall(text.casefold())
                       if len(w) <= MAX_LENGTH + MAX_EDITS)
     return counts
+
+
+def save_segment_counts(generation: Path, segment_id: str, counts: Counter[str]) -> None:
+    """The word counts of a segment just written, counted as its passages were stored
+    (so `write_vocabulary` need not read it back)."""
+    _write_atomic(generation / SEGMENT_FILE.format(segment_id),
+                  json.dumps({"deleted": [], "counts": counts}, ensure_ascii=False))
 
 
 def passage_texts(stored: dict[str, Any]) -> list[str]:

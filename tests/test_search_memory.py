@@ -136,8 +136,10 @@ def test_an_incremental_build_recounts_only_the_passages_it_changed(hub, monkeyp
 
     assert result.mode == "incremental" and result.changed == [f"{site.url}/docs/missing.html"]
     changed_before = old[f"{site.url}/docs/missing.html"]["passages"]
-    # The deleted passages (removed and the changed one's old ones), then its new ones.
-    assert read.calls == removed + changed_before + result.passages_written
+    # The deleted passages are read back (removed and the changed one's old ones); the new
+    # ones were counted as the build wrote them.
+    assert result.passages_written >= 1
+    assert read.calls == removed + changed_before
     monkeypatch.undo()
     current = generations.current_generation(index_dir)
     vocabulary = Vocabulary.load(current)
