@@ -514,7 +514,7 @@ def _update(
             mode, entries = "incremental", dict(old)
             # A copy, so the server keeps reading the untouched current generation.
             shutil.rmtree(generation)
-            shutil.copytree(current, generation)
+            generations.copy_generation(current, generation)
             ix = index.open_dir(str(generation))
             todo = added + changed
         writer = _writer(ix, full=mode == "full")

@@ -55,3 +55,33 @@ def test_incremental_build_decodes_only_the_changed_document(tmp_path, monkeypat
     hits = PassageSearcher(settings.storage.index_dir, synonyms_path=None).search("pangolin")
     assert [h.document_url for h in hits.results] == [urls[7]]
     assert dataclasses.asdict(hits.results[0]).get("source") in (None, "hub")
+
+
+def test_an_incremental_build_links_unchanged_files_and_never_writes_into_the_old_one(
+        tmp_path):
+    from indexer import generations
+
+    settings = settings_for(tmp_path, HUB)
+    urls = [f"https://hub.example/docs/{n}" for n in range(12)]
+    with DocumentStore(settings.storage.store_path) as store:
+        store.record_fetch(_fetch(HUB, "Guidance for professionals.", links=tuple(urls),
+                                  is_source=True))
+        for n, url in enumerate(urls):
+            store.record_fetch(_fetch(url, f"Guide number {n} on the duty to notify."))
+    build_index(settings, full=True)
+    old = generations.current_generation(settings.storage.index_dir)
+    before = {p.relative_to(old): hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in old.rglob("*") if p.is_file()}
+    with DocumentStore(settings.storage.store_path) as store:
+        store.record_fetch(_fetch(urls[2], "Revised guide on the wombat referral route."))
+        store.record_failure(urls[5], "hub", "HTTP 410 Gone", status=410)
+
+    assert build_index(settings).mode == "incremental"
+    new = generations.current_generation(settings.storage.index_dir)
+    after = {p.relative_to(old): hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in old.rglob("*") if p.is_file()}
+    assert after == before, "the generation being served was written into"
+    segments = [p for p in old.glob("*.seg")]
+    assert segments and all((new / p.name).stat().st_ino == p.stat().st_ino for p in segments)
+    hits = PassageSearcher(settings.storage.index_dir, synonyms_path=None).search("wombat")
+    assert [h.document_url for h in hits.results] == [urls[2]]
