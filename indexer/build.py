@@ -19,22 +19,12 @@ import os
 import shutil
 import sqlite3
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from whoosh import index
-from whoosh.codec.whoosh3 import (
-    LENGTHS_COLUMN,
-    W3Codec,
-    W3FieldWriter,
-    W3PerDocReader,
-    W3PerDocWriter,
-    _lenfield,
-)
 from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.util.numeric import byte_to_length
 from whoosh.writing import IndexWriter, SegmentWriter
 
 from crawler.bounds import bound_document
@@ -45,10 +35,9 @@ from hubsearch.settings import Settings
 from hubsearch.status_snapshot import save_status
 from hubsearch.store import DocumentRef, DocumentStore, utc_now
 from indexer import generations
+from indexer.build_codec import BuildCodec
 from indexer.passages import deep_link, split_document
-from indexer.postings import PostingsCapture
-from indexer.schema import FIELDS, MATCHING_FIELDS, build_schema, language_of
-from indexer.spelling import count_words, passage_texts, save_segment_counts
+from indexer.schema import FIELDS, build_schema, language_of
 
 MANIFEST = "manifest.json"
 LEGACY_STATUS = "status.json"
@@ -289,99 +278,6 @@ def _build_locked(settings: Settings, full: bool,
     return result
 
 
-class _PerDocReader(W3PerDocReader):
-    """Whoosh's per-document reader, remembering which columns its segment lacks.
-
-    When a writer flushes a segment it asks this reader for the length of every posting's
-    field; for a field without lengths (ID, KEYWORD, NUMERIC) Whoosh looks for the column
-    file again each time, one stat() per posting (~700k at 50k passages). A written segment
-    never gains a column, so the answer is kept.
-    """
-
-    def __init__(self, storage: Any, segment: Any) -> None:
-        super().__init__(storage, segment)
-        self._has: dict[str, bool] = {}
-        self._length_tables: dict[str, list[int | None] | None] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
-        # Asked once per posting while the segment's postings are written: the field's
-        # whole length column is decoded once instead of a column read per posting.
-        if fieldname not in self._length_tables:
-            reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-            self._length_tables[fieldname] = None if reader is None else [
-                byte_to_length(b) if b else None for b in reader]
-        table = self._length_tables[fieldname]
-        if table is None or not 0 <= docnum < len(table):
-            return super().doc_field_length(docnum, fieldname, default)
-        return table[docnum]
-
-    def has_column(self, fieldname: str) -> bool:
-        has = self._has.get(fieldname)
-        if has is None:
-            has = self._has[fieldname] = super().has_column(fieldname)
-        return has
-
-
-class _CapturingFieldWriter(W3FieldWriter):
-    """Whoosh's field writer, also writing the segment's posting arrays as it goes (see
-    indexer/postings.py PostingsCapture), so warming need not read the segment back."""
-
-    def __init__(self, codec: W3Codec, storage: Any, segment: Any) -> None:
-        super().__init__(codec, storage, segment)
-        self.capture = PostingsCapture(Path(storage.folder), segment.segment_id(),
-                                       MATCHING_FIELDS)
-
-    def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
-        try:
-            super().add_postings(schema, lengths, self.capture.tee(items))
-        except BaseException:
-            self.capture.discard()
-            raise
-        self.capture.finish()
-
-
-class _CountingPerDocWriter(W3PerDocWriter):
-    """Whoosh's per-document writer, also counting the spelling vocabulary of the passages
-    it stores (indexer/spelling.py), saved with the segment: warming need not read every
-    stored passage back (the longest step left after a full build)."""
-
-    def __init__(self, codec: W3Codec, storage: Any, segment: Any) -> None:
-        super().__init__(codec, storage, segment)
-        self._generation = Path(storage.folder)
-        self._words: Counter[str] = Counter()
-
-    def finish_doc(self) -> None:
-        if self._storedfields:
-            count_words(passage_texts(self._storedfields), self._words)
-        super().finish_doc()
-
-    def close(self) -> None:
-        super().close()
-        save_segment_counts(self._generation, self._segment.segment_id(), self._words)
-
-
-class _BuildCodec(W3Codec):
-    """Whoosh's default codec with `_PerDocReader`, used by our writers only.
-
-    Segments it creates record a plain W3Codec, so an index never needs this class to be
-    read (the codec is pickled with each segment into the table of contents).
-    """
-
-    def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:
-        return _PerDocReader(storage, segment)
-
-    def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
-        return _CountingPerDocWriter(self, storage, segment)
-
-    def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
-        return _CapturingFieldWriter(self, storage, segment)
-
-    def new_segment(self, storage: Any, indexname: str) -> Any:
-        plain = W3Codec(blocklimit=self._blocklimit, compression=self._compression,
-                        inlinelimit=self._inlinelimit)
-        return plain.new_segment(storage, indexname)
-
-
 # A full build indexes in this many worker processes (Whoosh's MpWriter), each writing a
 # segment of its own: analysis, sorting and writing postings all run in parallel. Each has
 # its own sort buffer of LIMIT_MB, so peak memory grows with the number.
@@ -464,8 +360,8 @@ def _writer(ix: index.Index, *, full: bool) -> IndexWriter:
         # alike: posting arrays and scoring are per segment; BM25 statistics are totals).
         # Without it Whoosh merges the workers' runs in this process, serially.
         return _ParallelWriter(ix, procs=FULL_BUILD_PROCS, batchsize=BATCH, multisegment=True,
-                               limitmb=LIMIT_MB, codec=_BuildCodec())
-    return ix.writer(limitmb=LIMIT_MB, codec=_BuildCodec())
+                               limitmb=LIMIT_MB, codec=BuildCodec())
+    return ix.writer(limitmb=LIMIT_MB, codec=BuildCodec())
 
 
 class _Progress:

@@ -153,10 +153,10 @@ class PostingsCapture:
     """The posting arrays of a segment, taken from the postings Whoosh writes for it.
 
     Whoosh hands a segment's field writer every posting once, sorted by field and term
-    (codec/base.py FieldWriter.add_postings): `tee` passes them on unchanged and keeps
-    those of `fieldnames`, so no segment has to be read back after it is written (that
-    reading was a fifth of a full build). Field names are ASCII without NUL, so Whoosh's
-    (field, term) order is the order of `_key`.
+    (codec/base.py FieldWriter.add_postings); the indexer's field writer
+    (indexer/build_codec.py) passes each term of `fieldnames` here too, so no segment has
+    to be read back after it is written (that reading was a fifth of a full build). Field
+    names are ASCII without NUL, so Whoosh's (field, term) order is the order of `_key`.
     """
 
     def __init__(self, generation: Path, segment_id: str, fieldnames: list[str]) -> None:
@@ -164,33 +164,18 @@ class PostingsCapture:
         self.fieldnames = frozenset(fieldnames)
         self.arrays: _SegmentArrays | None = None
 
-    def tee(self, items: Any) -> Any:
-        wanted = self.fieldnames
-        arrays = self.arrays = _SegmentArrays(self.target)
-        current: tuple[str, bytes] | None = None
-        ids: list[int] = []
-        weights: list[float] = []
-        values: list[bytes] = []
-        for item in items:
-            fieldname, btext, docnum, weight, value = item
-            if fieldname in wanted and docnum >= 0:
-                if current != (fieldname, btext):
-                    if current is not None:
-                        arrays.add_term(_key(*current), ids, weights, values)
-                        ids, weights, values = [], [], []
-                    current = (fieldname, btext)
-                ids.append(docnum)
-                weights.append(weight)
-                values.append(value or b"")
-            yield item
-        if current is not None:
-            arrays.add_term(_key(*current), ids, weights, values)
+    def add_term(self, fieldname: str, btext: bytes, ids: Any, weights: Any,
+                 values: list[bytes]) -> None:
+        if self.arrays is None:
+            self.arrays = _SegmentArrays(self.target)
+        self.arrays.add_term(_key(fieldname, btext), ids, weights, values)
 
     def finish(self) -> None:
-        """Put the arrays in place (after every posting went through `tee`)."""
-        if self.arrays is not None:
-            self.arrays.finish()
-            self.arrays = None
+        """Put the arrays in place (after every term was added)."""
+        if self.arrays is None:
+            self.arrays = _SegmentArrays(self.target)
+        self.arrays.finish()
+        self.arrays = None
 
     def discard(self) -> None:
         if self.arrays is not None:

@@ -241,10 +241,8 @@ def write_vocabulary(generation: Path, reader: IndexReader) -> dict[str, int]:
     for old in generation.glob(SEGMENT_FILE.format("*")):
         if old.name not in kept:  # a segment merged away
             old.unlink()
-    # In segment order, not sorted: the file is read into a dict, and sorting was a tenth
-    # of a small incremental build.
     _write_atomic(generation / VOCABULARY_FILE,
-                  "".join(f"{w}\t{c}\n" for w, c in total.items()))
+                  "".join(f"{w}\t{c}\n" for w, c in sorted(total.items())))
     return work
 
 
