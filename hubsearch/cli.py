@@ -164,6 +164,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from hubsearch.store_backup import backup_store
+
+    settings = _settings(args)
+    print(backup_store(settings.storage.store_path, Path(args.target)).line())
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     host, port = args.host or settings.server.host, args.port or settings.server.port
@@ -292,6 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=20,
         help="crawl runs to show (default: 20)",
     )
+    p = add("backup", cmd_backup,
+            "Copy the document store, consistently, while crawls and searches go on.")
+    p.add_argument("target", metavar="PATH",
+                   help="a new file, or a directory to put a dated copy in")
     p = add("serve", cmd_serve, "Run the search server (JSON API and search page).")
     p.add_argument(
         "--host", type=_host, help="listen address (default: server.host from the config)"

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.document import ExtractedDocument
+from hubsearch.errors import HubsearchError
 from hubsearch.urls import same_host
 
 SCHEMA = """
@@ -191,6 +192,27 @@ class CrawlRun:
         return self.failed / attempted if attempted else 0.0
 
 
+def _crawl_run_outcomes(db: sqlite3.Connection) -> None:
+    """0 -> 1: crawl runs record how they ended (stores made before the schema had a
+    version; the step is a no-op for a store whose tables already have the columns)."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(crawl_runs)")}
+    for column in ("outcome", "error"):
+        if column not in have:
+            db.execute(f"ALTER TABLE crawl_runs ADD COLUMN {column} TEXT")
+    if "outcome" not in have:
+        db.execute("UPDATE crawl_runs SET outcome = 'finished' WHERE finished_at IS NOT NULL")
+
+
+# The store's schema version (SQLite's user_version) and the step from each earlier one.
+# A change to a table adds a step here and a test that opens a store of the version before.
+SCHEMA_VERSION = 1
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _crawl_run_outcomes}
+
+
+class StoreVersionError(HubsearchError):
+    """A store written by a later version of hubsearch."""
+
+
 class DocumentStore:
     """A connection to the store; safe to open from any stage, one writer at a time."""
 
@@ -205,16 +227,20 @@ class DocumentStore:
         self._migrate()
 
     def _migrate(self) -> None:
-        """Add columns that stores made by earlier versions lack."""
-        have = {r["name"] for r in self.db.execute("PRAGMA table_info(crawl_runs)")}
+        """Bring a store made by an earlier version up to SCHEMA_VERSION, step by step; refuse
+        one made by a later version (its tables may mean something this one cannot read)."""
+        (version,) = self.db.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            self.db.close()
+            raise StoreVersionError(
+                f"document store {self.path} has schema version {version}, newer than this "
+                f"hubsearch knows ({SCHEMA_VERSION}); upgrade hubsearch or restore a backup")
         with self.db:
-            for column in ("outcome", "error"):
-                if column not in have:
-                    self.db.execute(f"ALTER TABLE crawl_runs ADD COLUMN {column} TEXT")
-            if "outcome" not in have:
-                self.db.execute(
-                    "UPDATE crawl_runs SET outcome = 'finished' WHERE finished_at IS NOT NULL"
-                )
+            for step in range(version, SCHEMA_VERSION):
+                MIGRATIONS[step](self.db)
+            if version != SCHEMA_VERSION:
+                # PRAGMA takes no parameters; the value is our own integer.
+                self.db.execute(f"PRAGMA user_version = {int(SCHEMA_VERSION)}")
 
     def close(self) -> None:
         self.db.close()

@@ -1,0 +1,131 @@
+"""Backing up and upgrading the document store: `hubsearch backup` copies it consistently
+while a crawl holds a write open, the copy restores to the same search results, a failed
+backup leaves nothing that looks like one, and the store's schema version is migrated
+forward and refused backward."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from conftest import serve_config, settings_for
+
+from crawler.document import ExtractedDocument, Section
+from hubsearch.store import SCHEMA_VERSION, DocumentStore, Fetch
+
+HUB = "https://hub.example/hub"
+
+
+def hubsearch(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hubsearch.cli", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _fetch(url: str, text: str, *, links: tuple[str, ...] = (), is_source: bool = False) -> Fetch:
+    doc = ExtractedDocument(title=f"Guide {url.rsplit('/', 1)[-1]}", doc_type="html",
+                            language="en", sections=[Section(["Guide"], text)],
+                            links=list(links))
+    return Fetch(url=url, final_url=url, source="hub", status=200, content_type="text/html",
+                 sha256=hashlib.sha256(text.encode()).hexdigest(), bytes=len(text),
+                 document=doc, is_source=is_source)
+
+
+@pytest.fixture
+def stored(tmp_path):
+    live = tmp_path / "live"
+    settings = settings_for(live, HUB)
+    urls = [f"https://hub.example/docs/{n}" for n in range(6)]
+    with DocumentStore(settings.storage.store_path) as store:
+        store.record_fetch(_fetch(HUB, "Guidance for professionals.", links=tuple(urls),
+                                  is_source=True))
+        for n, url in enumerate(urls):
+            store.record_fetch(_fetch(url, f"Guide {n}: the wombat referral route, step {n}."))
+    live.mkdir(exist_ok=True)
+    return settings, serve_config(live, settings)
+
+
+def _search(config) -> list[str]:
+    out = hubsearch("search", "wombat referral", "--json", "--config", str(config))
+    assert out.returncode == 0, out.stderr
+    return [hit["document_url"] for hit in json.loads(out.stdout)["results"]]
+
+
+def test_a_backup_taken_while_a_crawl_writes_restores_to_the_same_results(stored, tmp_path):
+    settings, config = stored
+    assert hubsearch("index", "--config", str(config)).returncode == 0
+    expected = _search(config)
+    # A crawl in the middle of writing: its transaction is open for the whole backup.
+    crawl = sqlite3.connect(settings.storage.store_path)
+    crawl.execute("BEGIN IMMEDIATE")
+    crawl.execute("UPDATE documents SET error = 'half-written' WHERE url = ?", (HUB,))
+    try:
+        out = hubsearch("backup", str(tmp_path / "copy.sqlite"), "--config", str(config))
+    finally:
+        crawl.rollback()
+        crawl.close()
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("backup: 7 documents,") and out.stderr == ""
+
+    # Restore as docs/deploy.md says: the copy in place of the store, then a full index.
+    restored = settings_for(tmp_path / "restored", HUB)
+    restored.storage.store_path.parent.mkdir(parents=True)
+    shutil.copy(tmp_path / "copy.sqlite", restored.storage.store_path)
+    config = serve_config(tmp_path / "restored", restored)
+    assert hubsearch("index", "--full", "--config", str(config)).returncode == 0
+    assert _search(config) == expected and expected
+    with DocumentStore(restored.storage.store_path) as store:
+        assert store.db.execute("SELECT count(*) FROM documents WHERE error = 'half-written'"
+                                ).fetchone()[0] == 0
+
+
+def test_a_backup_into_a_directory_is_dated_and_never_overwrites(stored, tmp_path):
+    _, config = stored
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    first = hubsearch("backup", str(folder), "--config", str(config))
+    assert first.returncode == 0, first.stderr
+    (made,) = folder.iterdir()
+    assert made.suffix == ".sqlite" and made.name.startswith("hub-")
+    again = hubsearch("backup", str(made), "--config", str(config))
+    assert again.returncode == 1 and again.stderr.count("\n") == 1
+    assert "already exists" in again.stderr
+    assert sorted(p.name for p in folder.iterdir()) == [made.name], "nothing partial is left"
+
+
+def test_a_backup_of_a_missing_store_is_one_line(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f"[storage]\nstore_path = {json.dumps(str(tmp_path / 'none.sqlite'))}\n")
+    out = hubsearch("backup", str(tmp_path / "copy.sqlite"), "--config", str(config))
+    assert out.returncode == 1 and out.stderr.startswith("error: no document store at")
+    assert not (tmp_path / "copy.sqlite").exists()
+
+
+def test_a_store_made_before_schema_versions_is_migrated_forward(tmp_path):
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE crawl_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL,
+            finished_at TEXT, fetched INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0, new INTEGER NOT NULL DEFAULT 0,
+            changed INTEGER NOT NULL DEFAULT 0, unchanged INTEGER NOT NULL DEFAULT 0,
+            gone INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0);
+        INSERT INTO crawl_runs (started_at, finished_at) VALUES ('2026-01-01', '2026-01-01');
+    """)
+    old.close()
+    with DocumentStore(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.last_run().outcome == "finished"
+
+
+def test_a_store_from_a_later_version_is_refused_with_one_line(stored):
+    settings, config = stored
+    with sqlite3.connect(settings.storage.store_path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    out = hubsearch("index", "--config", str(config))
+    assert out.returncode == 1 and out.stderr.count("\n") == 1
+    assert "newer than this hubsearch knows" in out.stderr
