@@ -164,6 +164,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    from hubsearch.settings_reference import as_markdown, as_text
+
+    print(as_markdown() if args.markdown else as_text(), end="")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from hubsearch.store_backup import backup_store
 
@@ -300,6 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=20,
         help="crawl runs to show (default: 20)",
     )
+    p = add("settings", cmd_settings,
+            "Every config.toml key with its type, default and meaning.")
+    p.add_argument("--markdown", action="store_true",
+                   help="as docs/configuration.md (Markdown tables)")
     p = add("backup", cmd_backup,
             "Copy the document store, consistently, while crawls and searches go on.")
     p.add_argument("target", metavar="PATH",
