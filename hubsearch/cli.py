@@ -255,8 +255,10 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from hubsearch.demo import run_demo
+    from hubsearch.demo_site import DEMO_CONFIG
 
-    run_demo(_settings(args), port=args.port)
+    settings = load_settings(args.config or DEMO_CONFIG)
+    run_demo(settings, port=args.port, keep=Path(args.keep) if args.keep else None)
     return 0
 
 
@@ -351,6 +353,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("schedule", cmd_schedule, "Run the nightly crawl-then-index on the config's cron.")
     p.add_argument("--run-now", action="store_true", help="also run once immediately")
     p = add("demo", cmd_demo, "Serve the bundled demo hub, crawl and index it, start the server.")
+    # The demo's own config unless one is named: ./config.toml lists the real sources.
+    p.set_defaults(config=None)
+    p.add_argument("--keep", metavar="DIR",
+                   help="leave the store, index and a config naming them in DIR (new or "
+                        "empty), to try report, search and serve on (default: a temporary "
+                        "directory, removed)")
     p.add_argument(
         "--port",
         type=_whole_number(0, 65535),

@@ -5,15 +5,21 @@ It drives the same stage entry points as the nightly schedule, only against a lo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import tempfile
 from pathlib import Path
 
+import tomlkit
+
 from hubsearch.demo_site import DemoSite, settings_for_site
+from hubsearch.errors import HubsearchError
 from hubsearch.settings import Settings, StorageSettings
 
 
-def run_demo(settings: Settings, *, port: int | None = None) -> None:
+def run_demo(settings: Settings, *, port: int | None = None, keep: Path | None = None) -> None:
+    """Crawl, index and serve the demo hub; with `keep`, its store and index (and a config
+    naming them) stay in that new or empty directory for `report`, `search` and `serve`."""
     from crawler.run import run_crawl
     from hubsearch.serving import bind
     from indexer.build import build_index
@@ -21,19 +27,58 @@ def run_demo(settings: Settings, *, port: int | None = None) -> None:
 
     host = settings.server.host
     port = port if port is not None else settings.server.port
+    if keep is not None and keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
+        # The demo site gets a new port each run, so its URLs change: a store kept from an
+        # earlier run would show every document twice.
+        raise DemoError(f"--keep {keep}: give a new or empty directory")
     if port:
         # A port in use is one line now, not after a crawl and an index build.
         bind(host, port).close()
-    # The demo site gets a new port each run, so its URLs change: a store kept from an
-    # earlier run would show every document twice. Demo data is throwaway; keep it in a
-    # temporary directory (never the config's storage, which may hold a real store).
-    with tempfile.TemporaryDirectory(prefix="hubsearch-demo-") as tmp, DemoSite() as site:
+    with contextlib.ExitStack() as stack:
+        # Demo data is throwaway unless kept; never the config's storage, which may hold a
+        # real store.
+        if keep is None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(
+                prefix="hubsearch-demo-")))
+        else:
+            folder = keep
+            folder.mkdir(parents=True, exist_ok=True)
+        site = stack.enter_context(DemoSite())
         demo = dataclasses.replace(
             settings_for_site(settings, site.base_url),
-            storage=StorageSettings(Path(tmp) / "hub.sqlite", Path(tmp) / "index"),
+            storage=StorageSettings(folder / "hub.sqlite", folder / "index"),
         )
         print(f"demo hub served at {site.base_url}", flush=True)
         print(run_crawl(demo).line(), flush=True)
         print(build_index(demo).line(), flush=True)
+        if keep is not None:
+            config = write_kept_config(demo, folder)
+            print(f"kept in {folder}: try `hubsearch report --config {config}`", flush=True)
         print(f"search page: http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
         serve(demo, host=host, port=port)
+
+
+class DemoError(HubsearchError):
+    """A demo that cannot start as asked."""
+
+
+def write_kept_config(settings: Settings, folder: Path) -> Path:
+    """A config beside a kept demo store and index, naming them (paths relative to it) and
+    the demo's sources and synonyms."""
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment("The store and index `hubsearch demo --keep` left here."))
+    # The demo hub was served on loopback; its sources name 127.0.0.1.
+    doc["crawl"] = {"allow_private_networks": True}
+    doc["storage"] = {"store_path": "hub.sqlite", "index_dir": "index"}
+    synonyms = settings.search.synonyms_path
+    doc["search"] = {"synonyms_path": str(synonyms.resolve())
+                     if synonyms and synonyms.is_file() else ""}
+    sources = tomlkit.aot()
+    for source in settings.sources:
+        sources.append(tomlkit.item({
+            "name": source.name, "url": source.url, "follow_links": source.follow_links,
+            "language": source.language, "audience": list(source.audience)}))
+    doc["sources"] = sources
+    path = folder / "config.toml"
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    return path
