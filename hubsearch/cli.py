@@ -247,9 +247,14 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from schedules.nightly import run_scheduler
+    from schedules.nightly import nightly_job, run_scheduler
 
-    run_scheduler(_settings(args), run_now=args.run_now)
+    settings = _settings(args)
+    if args.once:
+        # For cron or a systemd timer: one run now, its outcome as the exit status.
+        _log_to_stderr("schedules.nightly")
+        return 0 if nightly_job(str(settings.path)) else 1
+    run_scheduler(settings, run_now=args.run_now)
     return 0
 
 
@@ -351,7 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     r = actions.add_parser("remove", parents=[common], help="remove a source by name")
     r.add_argument("name", help="the source's name")
     p = add("schedule", cmd_schedule, "Run the nightly crawl-then-index on the config's cron.")
-    p.add_argument("--run-now", action="store_true", help="also run once immediately")
+    runs = p.add_mutually_exclusive_group()
+    runs.add_argument("--run-now", action="store_true", help="also run once immediately")
+    runs.add_argument("--once", action="store_true",
+                      help="run once now and exit, 1 if the run failed (for cron or a "
+                           "systemd timer)")
     p = add("demo", cmd_demo, "Serve the bundled demo hub, crawl and index it, start the server.")
     # The demo's own config unless one is named: ./config.toml lists the real sources.
     p.set_defaults(config=None)

@@ -30,8 +30,13 @@ JOB_ID = "nightly"
 JOB_REF = "schedules.nightly:nightly_job"
 
 
-def nightly_job(config_path: str) -> None:
-    """Crawl, then index; the config is re-read so sources added since startup are crawled."""
+def nightly_job(config_path: str) -> bool:
+    """Crawl, then index; the config is re-read so sources added since startup are crawled.
+
+    Returns whether the run succeeded, and says so in its last log line: a crawl that
+    failed or reported failures, or an index not switched in, is a failed run (APScheduler
+    would call any run that did not raise "executed successfully", so that line is not
+    logged; `hubsearch schedule --once` turns this into its exit status)."""
     # Imported here: the stages are heavy (Scrapy, Whoosh) and the scheduler must start
     # (and its tests run) without them.
     from crawler.run import run_crawl
@@ -44,11 +49,11 @@ def nightly_job(config_path: str) -> None:
         # 404 twice. The index build waits instead, so tonight's crawl still gets indexed.
         summary = run_crawl(settings)
     except HubsearchError as exc:
-        log.error("nightly: crawl failed: %s; index not rebuilt", exc)
-        return
+        log.error("nightly: run failed: crawl failed: %s; index not rebuilt", exc)
+        return False
     except Exception:
-        log.exception("nightly: crawl failed; index not rebuilt")
-        return
+        log.exception("nightly: run failed: crawl failed; index not rebuilt")
+        return False
     log.info("nightly: crawl: %s", summary.line())
     # A crawl that finished with failures still stored what it fetched; indexing it keeps
     # the index in step with the store (pages that did not change are kept by the crawler).
@@ -58,12 +63,17 @@ def nightly_job(config_path: str) -> None:
         result = build_index(settings, wait=True)
     except HubsearchError as exc:
         # The quality gate and an empty store are expected outcomes: one line, no traceback.
-        log.warning("nightly: index not switched in: %s", exc)
-        return
+        log.error("nightly: run failed: index not switched in: %s", exc)
+        return False
     except Exception:
-        log.exception("nightly: index build failed; the previous index stays in use")
-        return
+        log.exception("nightly: run failed: index build failed; the previous index stays")
+        return False
     log.info("nightly: index: %s", result.line())
+    if not summary.ok:
+        log.error("nightly: run failed: the crawl reported failures (%s)", summary.line())
+        return False
+    log.info("nightly: run succeeded")
+    return True
 
 
 def schedule_store_path(settings: Settings) -> Path:
@@ -139,13 +149,19 @@ def run_scheduler(settings: Settings, run_now: bool = False) -> None:
     if not logging.getLogger().handlers:
         # A foreground service: its log lines are its only output.
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # The job says how each run went; APScheduler's own line calls every run that did not
+    # raise "executed successfully", failed crawls included.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = build_scheduler(settings, run_now=run_now)
     job = scheduler.get_jobs()[0]
+    tz = ZoneInfo(settings.schedule.timezone)
+    on_cron = job.trigger.get_next_fire_time(None, datetime.now(tz))
     log.info(
-        "schedule: %r in %s; next run %s",
+        "schedule: %r in %s; %snext run %s",
         settings.schedule.cron,
         settings.schedule.timezone,
-        job.next_run_time.isoformat(),
+        "running now, then " if run_now else "",
+        (on_cron if run_now else job.next_run_time).isoformat(),
     )
     try:
         scheduler.start()

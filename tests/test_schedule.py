@@ -211,13 +211,15 @@ def fake_stages(monkeypatch):
         calls.append(f"crawl {len(settings.sources)}")
         if fake.crawl_raises:
             raise RuntimeError("network down")
-        return Result()
+        result = Result()
+        result.ok = fake.crawl_ok
+        return result
 
     def build_index(settings, **options):  # the real one also takes full=, wait=
         calls.append("index")
         return Result()
 
-    fake = types.SimpleNamespace(calls=calls, crawl_raises=False)
+    fake = types.SimpleNamespace(calls=calls, crawl_raises=False, crawl_ok=True)
     monkeypatch.setitem(sys.modules, "crawler.run", types.SimpleNamespace(run_crawl=run_crawl))
     monkeypatch.setitem(
         sys.modules, "indexer.build", types.SimpleNamespace(build_index=build_index)
@@ -228,7 +230,7 @@ def fake_stages(monkeypatch):
 def test_nightly_job_rereads_the_config_then_crawls_then_indexes(tmp_path, fake_stages):
     path = tmp_path / "config.toml"
     path.write_text('[[sources]]\nname = "a"\nurl = "https://a.example/"\n', encoding="utf-8")
-    nightly_job(str(path))
+    assert nightly_job(str(path)) is True
     assert fake_stages.calls == ["crawl 1", "index"]
 
 
@@ -236,6 +238,37 @@ def test_nightly_job_does_not_index_when_the_crawl_raises(tmp_path, fake_stages,
     path = tmp_path / "config.toml"
     path.write_text("", encoding="utf-8")
     fake_stages.crawl_raises = True
-    nightly_job(str(path))
+    assert nightly_job(str(path)) is False
     assert fake_stages.calls == ["crawl 0"]
-    assert "crawl failed" in caplog.text
+    assert "run failed: crawl failed" in caplog.text
+
+
+def test_a_run_whose_crawl_reported_failures_indexes_what_it_has_and_is_failed(
+        tmp_path, fake_stages, caplog):
+    path = tmp_path / "config.toml"
+    path.write_text("", encoding="utf-8")
+    fake_stages.crawl_ok = False
+    assert nightly_job(str(path)) is False
+    assert fake_stages.calls == ["crawl 0", "index"]
+    assert "nightly: run failed: the crawl reported failures" in caplog.text
+    assert "run succeeded" not in caplog.text
+
+
+def test_schedule_once_exits_1_when_every_source_failed(tmp_path):
+    import socket
+    import subprocess
+
+    with socket.socket() as closed:  # a loopback port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[crawl]\nallow_private_networks = true\nretry_times = 0\ndownload_delay = 0\n"
+        "[storage]\nstore_path = 'hub.sqlite'\nindex_dir = 'index'\n"
+        f"[[sources]]\nname = 'hub'\nurl = 'http://127.0.0.1:{port}/hub'\n")
+    done = subprocess.run([sys.executable, "-m", "hubsearch.cli", "schedule", "--once",
+                           "--config", str(config)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "nightly: run failed" in done.stderr
+    assert "executed successfully" not in done.stderr and "Traceback" not in done.stderr
