@@ -13,12 +13,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Test-only tools: Debian's Chromium for the browser test (Playwright drives it; it never
-# downloads a browser of its own) and axe-core from npm for the accessibility check.
+# downloads a browser of its own), Debian's nginx for the reverse-proxy test, and axe-core
+# from npm for the accessibility check.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Chromium is missing: run 'sudo apt-get install chromium' (browser tests need it)"; fi; }
+	    apt-get install -y -qq chromium nginx-light >/dev/null; \
+	  else echo "Chromium or nginx is missing: run 'sudo apt-get install chromium nginx-light'" \
+	    "(the browser and reverse-proxy tests need them)"; fi; }
 
 $(TOOLS): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent

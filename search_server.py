@@ -38,7 +38,7 @@ from hubsearch.access_log import ObservedRequests, access_log, loggable
 from hubsearch.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from hubsearch.metrics import Metrics
 from hubsearch.openapi import openapi_document
-from hubsearch.serving import RequestLimits
+from hubsearch.serving import RequestLimits, StatusNetworks
 from hubsearch.settings import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
 from hubsearch.status_snapshot import document_status, read_status
 from indexer.build import read_manifest
@@ -238,11 +238,14 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
 
     def _page_links(request: Request, t: i18n.Translator) -> dict[str, str]:
         # The header's language switch keeps every parameter; the rest keep only `ui`.
+        # Behind a proxy under a sub-path (server.root_path) every link starts with it.
         here = request.query_params.multi_items()
+        root = request.scope.get("root_path", "")
         return {
             "switch_url": i18n.with_ui(request.url.path, here, t.other),
-            "home_url": i18n.with_ui("/", [], t.ui),
-            "status_url": i18n.with_ui("/status", [], t.ui),
+            "home_url": i18n.with_ui(f"{root}/", [], t.ui),
+            "search_action": f"{root}/",
+            "status_url": i18n.with_ui(f"{root}/status", [], t.ui),
         }
 
     def status_page(request: Request) -> Response:
@@ -327,6 +330,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
             Middleware(ObservedRequests, observers=(access_log, metrics.observe)),
             Middleware(SecurityHeaders),
             Middleware(RequestLimits),
+            Middleware(StatusNetworks, networks=settings.server.status_networks),
         ],
         exception_handlers={
             HTTPException: http_error,
@@ -358,11 +362,10 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
 
     host = host or settings.server.host
     port = port if port is not None else settings.server.port
-    log_format = settings.server.access_log_format
     if workers > 1:
-        run_workers(settings.path, host, port, workers, access_log_format=log_format)
+        run_workers(settings.path, host, port, workers, server=settings.server)
     else:
-        run(create_app(settings), host, port, access_log_format=log_format)
+        run(create_app(settings), host, port, server=settings.server)
 
 
 if __name__ == "__main__":

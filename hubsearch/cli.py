@@ -186,7 +186,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from hubsearch.serving import run_workers
 
         run_workers(settings.path, host, port, args.workers,
-                    access_log_format=settings.server.access_log_format)
+                    server=settings.server)
         return 0
     from search_server import serve
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import errno
+import ipaddress
 import json
 import logging
 import os
@@ -41,7 +42,7 @@ from uvicorn.supervisors import Multiprocess
 
 from hubsearch import access_log
 from hubsearch.errors import HubsearchError
-from hubsearch.settings import CONFIG_ENV
+from hubsearch.settings import CONFIG_ENV, ServerSettings
 
 MAX_CONNECTIONS = 64
 MAX_HEADER_BYTES = 16 * 1024
@@ -139,20 +140,27 @@ def uvicorn_config(
     keep_alive_seconds: float = KEEP_ALIVE_SECONDS,
     log_level: str = "info",
     workers: int = 1,
-    access_log_format: str = "text",
+    server: ServerSettings | None = None,
 ) -> uvicorn.Config:
     """uvicorn's configuration with the limits above (tests shorten the times).
 
     `app` is an ASGI app, or the "module:function" import string of a factory making one
     (required for workers > 1: each worker process builds its own). Its access log is off:
     it would print query strings (hubsearch/access_log.py logs requests without them, to
-    stderr as `access_log_format`, "text" or "json", through the logging set-up here).
+    stderr as `server.access_log_format`, "text" or "json", through the logging set-up
+    here). Behind a reverse proxy: `server.root_path` is the sub-path it serves us under,
+    and only `server.trusted_proxies` may say, in X-Forwarded-For and X-Forwarded-Proto,
+    who the client is and which scheme it used.
     """
+    server = server or ServerSettings(host="127.0.0.1", port=0)
     log_config = copy.deepcopy(LOGGING_CONFIG)
-    for part, entries in access_log.handler_config(access_log_format).items():
+    for part, entries in access_log.handler_config(server.access_log_format).items():
         log_config[part].update(entries)
     return uvicorn.Config(
         app,
+        root_path=server.root_path,
+        proxy_headers=True,
+        forwarded_allow_ips=list(server.trusted_proxies),
         factory=isinstance(app, str),
         workers=workers,
         http=_with_deadline(header_seconds),
@@ -166,7 +174,7 @@ def uvicorn_config(
 
 
 def run(app: Any, host: str, port: int, *, workers: int = 1,
-        access_log_format: str = "text") -> None:
+        server: ServerSettings | None = None) -> None:
     """Serve `app` on host:port until interrupted; BindError if it cannot listen there.
 
     With workers > 1, `app` must be the import string of an app factory (see above).
@@ -175,7 +183,7 @@ def run(app: Any, host: str, port: int, *, workers: int = 1,
         raise ValueError("several workers need the app as a 'module:factory' import string")
     sock = bind(host, port)
     try:
-        config = uvicorn_config(app, workers=workers, access_log_format=access_log_format)
+        config = uvicorn_config(app, workers=workers, server=server)
         # uvicorn says where it listens only for sockets it binds itself; this is its line
         # (with the port the OS chose for port 0), which scripts and tests read.
         bound_host, bound_port = sock.getsockname()[:2]
@@ -196,7 +204,7 @@ WORKER_APP = "search_server:app_from_env"
 
 
 def run_workers(config_path: Path, host: str, port: int, workers: int,
-                access_log_format: str = "text") -> None:
+                server: ServerSettings | None = None) -> None:
     """Serve with `workers` processes, each loading the app and the config at `config_path`.
 
     The supervisor only binds the socket and watches its workers, so it stays small (~20 MB,
@@ -204,7 +212,7 @@ def run_workers(config_path: Path, host: str, port: int, workers: int,
     """
     # Inherited by the worker processes, which spawn and import WORKER_APP.
     os.environ[CONFIG_ENV] = str(Path(config_path).resolve())
-    run(WORKER_APP, host, port, workers=workers, access_log_format=access_log_format)
+    run(WORKER_APP, host, port, workers=workers, server=server)
 
 
 class RequestLimits:
@@ -225,14 +233,46 @@ class RequestLimits:
         await self.app(scope, receive, send)
 
 
-async def _refuse(send: Any, status: int, message: str) -> None:
+# What maintainers read: link health, index status and metrics (server.status_networks).
+STATUS_PATHS = frozenset({"/status", "/api/status", "/metrics"})
+
+
+class StatusNetworks:
+    """Pure ASGI middleware: /status, /api/status and /metrics answer 404, as if absent, to
+    a client outside `networks` (none: everyone sees them). The client is the address
+    uvicorn settled on: the forwarded one only when the connection came from a trusted
+    proxy (server.trusted_proxies)."""
+
+    def __init__(self, app: Any, networks: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in networks]
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.networks:
+            root, path = scope.get("root_path", ""), scope["path"]
+            if root and path.startswith(root):
+                path = path[len(root):]
+            if path.rstrip("/") in STATUS_PATHS and not self._allowed(scope.get("client")):
+                await _refuse(send, 404, "Not Found", close=False)
+                return
+        await self.app(scope, receive, send)
+
+    def _allowed(self, client: Any) -> bool:
+        try:
+            address = ipaddress.ip_address(client[0])
+        except (TypeError, ValueError, IndexError):
+            return False  # no address (a Unix socket, a test client): not known to be inside
+        return any(address in network for network in self.networks)
+
+
+async def _refuse(send: Any, status: int, message: str, close: bool = True) -> None:
     body = json.dumps({"error": {"status": status, "message": message}}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]
+    if close:
         # Whatever else the client sent is not read: this connection is done.
-        (b"connection", b"close"),
-    ]})
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

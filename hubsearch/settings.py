@@ -186,6 +186,27 @@ SPEC: dict[str, tuple[Option, ...]] = {
             "text",
             "Access log on stderr, one line a request: \"text\" or \"json\" (JSON lines).",
         ),
+        Option(
+            "root_path",
+            str,
+            "",
+            "The path a reverse proxy serves the search under, e.g. \"/guidance-search\" "
+            "(the proxy strips it); links and forms carry it. Empty when served at /.",
+        ),
+        Option(
+            "trusted_proxies",
+            list,
+            ["127.0.0.1"],
+            "Addresses whose X-Forwarded-For and X-Forwarded-Proto headers are believed (the "
+            "reverse proxy in front); from anyone else they are ignored.",
+        ),
+        Option(
+            "status_networks",
+            list,
+            [],
+            "Networks allowed to see /status, /api/status and /metrics, e.g. "
+            "[\"127.0.0.1/32\", \"10.0.0.0/8\"]; others get 404. Empty: everyone.",
+        ),
     ),
     "schedule": (
         Option("cron", str, "30 2 * * *", "When the nightly crawl and index run (crontab syntax)."),
@@ -270,6 +291,9 @@ class ServerSettings:
     host: str
     port: int
     access_log_format: str = "text"
+    root_path: str = ""
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
+    status_networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -387,6 +411,7 @@ def _check_values(values: dict[str, dict[str, Any]], text: str) -> None:
             f"server.access_log_format{where}: expected 'text' or 'json', "
             f"got {values['server']['access_log_format']!r}"
         )
+    _check_server(values["server"], text)
     tz = values["schedule"]["timezone"]
     try:
         from zoneinfo import ZoneInfo
@@ -455,6 +480,31 @@ def _duplicate_key_error(text: str, path: Path, exc: KeyAlreadyPresent) -> Confi
         elif header:
             label = f"{header.group(2)}.{key}"
     return ConfigError(f"{path}: duplicate key {label} (line {lo})")
+
+
+ROOT_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)+")
+
+
+def _check_server(server: dict[str, Any], text: str) -> None:
+    root = server["root_path"]
+    if root and (not ROOT_PATH.fullmatch(root)
+                 or any(part in (".", "..") for part in root.split("/"))):
+        raise ConfigError(
+            f"server.root_path{_where(text, 'server', 'root_path')}: expected a path such as "
+            f"\"/guidance-search\" (from /, no trailing /, no . or .. parts; letters, digits, "
+            f". _ ~ -), "
+            f"got {root!r}")
+    for key in ("trusted_proxies", "status_networks"):
+        for network in server[key]:
+            try:
+                if not isinstance(network, str):
+                    raise TypeError(network)
+                ipaddress.ip_network(network, strict=False)
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"server.{key}{_where(text, 'server', key)}: not an address or network "
+                    f"such as \"10.0.0.0/8\": {network!r}") from None
+        server[key] = tuple(server[key])
 
 
 def _address_policy(crawl: dict[str, Any], text: str) -> AddressPolicy:
@@ -611,7 +661,10 @@ def settings_from_json(text: str) -> Settings:
             store_path=Path(data["storage"]["store_path"]),
             index_dir=Path(data["storage"]["index_dir"]),
         ),
-        server=ServerSettings(**data["server"]),
+        server=ServerSettings(**{
+            **data["server"],
+            **{k: tuple(data["server"][k]) for k in ("trusted_proxies", "status_networks")
+               if k in data["server"]}}),
         schedule=ScheduleSettings(**data["schedule"]),
         index=IndexSettings(**data["index"]),
         search=SearchSettings(
