@@ -123,11 +123,13 @@ class StorePipeline:
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if self.open_error:
             self._write_failed(item, self.open_error)
-            return item
-        try:
-            self._record(item)
-        except WRITE_ERRORS as exc:
-            self._write_failed(item, describe_write_error(exc))
+        else:
+            try:
+                self._record(item)
+            except WRITE_ERRORS as exc:
+                self._write_failed(item, describe_write_error(exc))
+        # The tallies so far, for the progress display (crawler/progress.py).
+        self._set_stat(STAT_COUNTS, dict(self.counts))
         return item
 
     def _record(self, item: Any) -> None:

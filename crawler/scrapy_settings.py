@@ -36,6 +36,8 @@ def scrapy_settings(
         # untrusted sites has no use for it.
         "REMOTE_CONTROL_ENABLED": False,
         "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
+        # Progress on stderr: the log level keeps Scrapy's own LogStats quiet.
+        "EXTENSIONS": {"crawler.progress.CrawlProgress": 500},
         "DOWNLOADER_MIDDLEWARES": {
             # First of all, so a refused host costs no robots.txt fetch and no connection.
             "crawler.middlewares.address_guard.AddressGuardMiddleware": 50,
