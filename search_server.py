@@ -184,6 +184,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
         settings.storage.index_dir, synonyms_path=settings.search.synonyms_path
     )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    status_guard = StatusNetworks(None, settings.server.status_networks)
     metrics = Metrics(searcher.built_at)
 
     def run_query(request: Request) -> tuple[str, Any]:
@@ -245,7 +246,9 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
             "switch_url": i18n.with_ui(request.url.path, here, t.other),
             "home_url": i18n.with_ui(f"{root}/", [], t.ui),
             "search_action": f"{root}/",
-            "status_url": i18n.with_ui(f"{root}/status", [], t.ui),
+            # Not linked for a client the status page would answer 404.
+            "status_url": i18n.with_ui(f"{root}/status", [], t.ui)
+            if status_guard.allows(request.scope) else "",
         }
 
     def status_page(request: Request) -> Response:

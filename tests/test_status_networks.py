@@ -34,13 +34,16 @@ def test_a_client_outside_the_status_networks_gets_404_and_search_still_works(de
     with _serving(settings, ("10.0.0.0/8",)) as live:
         assert [_status(live.url + p) for p in MAINTAINERS] == [404, 404, 404]
         assert _status(live.url + "/api/search?q=guidance") == 200
-        assert _status(live.url + "/") == 200
+        with urllib.request.urlopen(live.url + "/?q=guidance", timeout=30) as response:
+            assert 'href="/status' not in response.read().decode(), "no link to a 404"
 
 
 def test_a_client_inside_the_status_networks_sees_them(demo_index):
     settings, _ = demo_index
     with _serving(settings, ("127.0.0.0/8", "::1/128")) as live:
         assert [_status(live.url + p) for p in MAINTAINERS] == [200, 200, 200]
+        with urllib.request.urlopen(live.url + "/?q=guidance", timeout=30) as response:
+            assert 'href="/status' in response.read().decode()
 
 
 @pytest.mark.parametrize("line, message", [
