@@ -118,6 +118,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return 0 if summary.ok else 1
 
 
+LIVE_PROGRESS_SECONDS = 0.5  # between redraws of a progress line on a terminal
+
+
 def _log_to_stderr(name: str) -> None:
     """INFO lines of logger `name` (progress of long work) on stderr, timestamped, for a
     terminal, cron's mail or systemd's journal; stdout keeps the command's result."""
@@ -131,11 +134,52 @@ def _log_to_stderr(name: str) -> None:
         logger.addHandler(handler)
 
 
+class _LiveProgress(logging.StreamHandler):
+    """On a terminal: progress records (extra={"progress": True}) redraw one line in place;
+    any other record first clears it and is written as usual."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.setFormatter(logging.Formatter("%(message)s"))
+        self.drawn = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+            if getattr(record, "progress", False):
+                self.stream.write(f"\r{text}\x1b[K")
+                self.drawn = True
+            else:
+                self.stream.write(("\r\x1b[K" if self.drawn else "") + text + "\n")
+                self.drawn = False
+            self.flush()
+        except Exception:  # noqa: BLE001 - logging's own contract: never raise from emit
+            self.handleError(record)
+
+    def clear(self) -> None:
+        if self.drawn:
+            self.stream.write("\r\x1b[K")
+            self.flush()
+            self.drawn = False
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from indexer.build import build_index
 
-    _log_to_stderr("indexer.build")
-    result = build_index(_settings(args), full=args.full, wait=args.wait)
+    live = None
+    if sys.stderr.isatty():
+        logger = logging.getLogger("indexer.build")
+        logger.setLevel(logging.INFO)
+        live = _LiveProgress()
+        logger.addHandler(live)
+    else:
+        _log_to_stderr("indexer.build")
+    try:
+        result = build_index(_settings(args), full=args.full, wait=args.wait,
+                             progress_seconds=LIVE_PROGRESS_SECONDS if live else None)
+    finally:
+        if live is not None:
+            live.clear()
     print(result.line())
     return 0
 

@@ -377,8 +377,9 @@ class _Progress:
         now = time.monotonic()
         if now - self.last >= self.seconds:
             self.last, self.said = now, True
+            # `progress` marks the line for a terminal's handler, which redraws it in place.
             logger.info("index: %d of %d documents, %d passages, %.0f s elapsed",
-                        done, total, passages, now - self.started)
+                        done, total, passages, now - self.started, extra={"progress": True})
 
 
 def _update(

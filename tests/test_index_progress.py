@@ -60,3 +60,37 @@ def test_a_build_logs_its_progress_through_logging_at_the_interval_asked(demo_cr
     assert len(lines) == result.documents
     assert PROGRESS.search(lines[-1]).groups() == (
         str(result.documents), str(result.documents), str(result.passages_written))
+
+
+def test_on_a_terminal_the_progress_line_is_redrawn_in_place(config, capsys, monkeypatch):
+    import os
+    import pty
+
+    import hubsearch.cli as cli
+
+    controller, terminal = pty.openpty()
+    screen = os.fdopen(terminal, "w", buffering=1)
+    monkeypatch.setattr("sys.stderr", screen)
+    monkeypatch.setattr(cli, "LIVE_PROGRESS_SECONDS", 0.0)  # a redraw for every document
+    try:
+        assert main(["index", "--full", "--config", str(config)]) == 0
+    finally:
+        screen.close()
+        logger = logging.getLogger("indexer.build")
+        for handler in [h for h in logger.handlers if isinstance(h, cli._LiveProgress)]:
+            logger.removeHandler(handler)
+    shown = b""
+    os.set_blocking(controller, False)
+    try:
+        while chunk := os.read(controller, 65536):
+            shown += chunk
+    except (BlockingIOError, OSError):
+        pass
+    os.close(controller)
+    text = shown.decode()
+    redraws = re.findall(r"\rindex: (\d+) of (\d+) documents, \d+ passages, \d+ s elapsed"
+                         r"\x1b\[K", text)
+    assert len(redraws) > 1 and redraws[-1][0] == redraws[-1][1], text
+    # The one other line clears the progress line first; the result goes to stdout.
+    assert "\r\x1b[Kindex: " in text and "writing the new generation" in text
+    assert "passages written" in capsys.readouterr().out
