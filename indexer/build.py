@@ -419,7 +419,7 @@ def _update(
         if changed or removed:
             # One query for all of them: each delete_by_term searched every segment again.
             writer.delete_by_query(Or([Term("document_url", key)
-                                             for key in changed + removed]))
+                                       for key in changed + removed]))
         for key in changed + removed:
             entries.pop(key, None)
         written = 0
