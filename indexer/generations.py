@@ -64,15 +64,16 @@ def copy_generation(source: Path, target: Path) -> None:
                     ignore=shutil.ignore_patterns(WRITE_LOCK, "*.tmp-*"))
 
 
-def open_index(generation: Path) -> Index:
-    """Open a generation for reading.
+def open_index(generation: Path, writable: bool = False) -> Index:
+    """Open a generation for reading (or, `writable`, for an incremental build to write).
 
     Whoosh memory-maps a compound segment file by default, then copies each part it opens
     into a private BytesIO (filedb/compound.py, structfile.BufferFile): ~90 MB per searcher
     at 50k passages, once per thread and per process. Without mmap it reads the parts with
     seek and read from the file itself, so the only copy is the OS page cache, shared.
     """
-    return FileStorage(str(generation), supports_mmap=False, readonly=True).open_index()
+    return FileStorage(str(generation), supports_mmap=False,
+                       readonly=not writable).open_index()
 
 
 def warm(generation: Path, procs: int = 1) -> dict[str, int]:
