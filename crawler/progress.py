@@ -9,6 +9,7 @@ and Scrapy's scheduler stats (requests still queued).
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from typing import Any, TextIO
@@ -44,14 +45,28 @@ class CrawlProgress:
 
     def spider_opened(self, spider: Any = None) -> None:
         self.started = time.monotonic()
+        if self.live:
+            # A log line (a failed document) clears the progress line first rather than
+            # being written on the end of it; the next redraw comes below it.
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(self._clear)
         self.loop = task.LoopingCall(self.report)
         self.loop.start(self.interval, now=False)
 
     def spider_closed(self, spider: Any = None, reason: str = "") -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(self._clear)
         if self.live and self.shown:
             self._write("\r\x1b[K")  # the result line takes its place
+            self.shown = False
+
+    def _clear(self, record: logging.LogRecord) -> bool:
+        if self.shown:
+            self._write("\r\x1b[K")
+            self.shown = False
+        return True
 
     def line(self) -> str:
         counts = self.stats.get_value(STAT_COUNTS) or {}
