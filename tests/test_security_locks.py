@@ -210,14 +210,15 @@ def test_the_nightly_job_takes_the_same_crawl_lock(slow_hub, caplog):
     try:
         assert slow.asked.wait(60)
         with caplog.at_level(logging.INFO, logger="schedules.nightly"):
-            nightly_job(str(config))
+            assert nightly_job(str(config)) is False
     finally:
         slow.release.set()
         manual.communicate(timeout=120)
     assert manual.returncode == 0
     assert len(site.requests_for("/hub")) == 1  # the nightly crawl fetched nothing
     refused = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(refused) == 1 and "nightly: crawl failed: another crawl of " in refused[0]
+    assert len(refused) == 1
+    assert "nightly: run failed: crawl failed: another crawl of " in refused[0]
     assert f"pid {manual.pid} (hubsearch crawl" in refused[0]
     assert not any(r.exc_info for r in caplog.records)
 
