@@ -492,36 +492,34 @@ def _check_server(server: dict[str, Any], text: str) -> None:
         raise ConfigError(
             f"server.root_path{_where(text, 'server', 'root_path')}: expected a path such as "
             f"\"/guidance-search\" (from /, no trailing /, no . or .. parts; letters, digits, "
-            f". _ ~ -), "
-            f"got {root!r}")
+            f". _ ~ -), got {root!r}")
     for key in ("trusted_proxies", "status_networks"):
-        for network in server[key]:
-            try:
-                if not isinstance(network, str):
-                    raise TypeError(network)
-                ipaddress.ip_network(network, strict=False)
-            except (TypeError, ValueError):
-                raise ConfigError(
-                    f"server.{key}{_where(text, 'server', key)}: not an address or network "
-                    f"such as \"10.0.0.0/8\": {network!r}") from None
-        server[key] = tuple(server[key])
+        server[key] = _networks(server, text, "server", key, "an address or network",
+                                "10.0.0.0/8")
 
 
-def _address_policy(crawl: dict[str, Any], text: str) -> AddressPolicy:
-    """Check crawl.allowed_networks and return the address guard's policy."""
-    networks = crawl["allowed_networks"]
-    for network in networks:
+def _networks(values: dict[str, Any], text: str, table: str, key: str, kind: str,
+              example: str) -> tuple[str, ...]:
+    """A list of IP networks (or addresses) `table.key`, checked; one line naming the key
+    and the first entry that is not one."""
+    for network in values[key]:
         try:
             if not isinstance(network, str):
                 raise TypeError(network)
             ipaddress.ip_network(network, strict=False)
         except (TypeError, ValueError):
             raise ConfigError(
-                f"crawl.allowed_networks{_where(text, 'crawl', 'allowed_networks')}: "
-                f"not a network such as \"10.20.0.0/16\": {network!r}"
-            ) from None
-    crawl["allowed_networks"] = tuple(networks)
-    return AddressPolicy.from_settings(crawl["allow_private_networks"], networks)
+                f"{table}.{key}{_where(text, table, key)}: not {kind} such as "
+                f"\"{example}\": {network!r}") from None
+    return tuple(values[key])
+
+
+def _address_policy(crawl: dict[str, Any], text: str) -> AddressPolicy:
+    """Check crawl.allowed_networks and return the address guard's policy."""
+    crawl["allowed_networks"] = _networks(crawl, text, "crawl", "allowed_networks",
+                                          "a network", "10.20.0.0/16")
+    return AddressPolicy.from_settings(crawl["allow_private_networks"],
+                                       crawl["allowed_networks"])
 
 
 def parse_settings(text: str, path: Path) -> Settings:

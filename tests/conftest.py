@@ -4,6 +4,7 @@ and the search server running under uvicorn on loopback."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import socket
 import threading
@@ -14,8 +15,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from crawler.document import ExtractedDocument, Section
 from hubsearch.demo_site import DEMO_ROOT, DemoSite, settings_for_site
 from hubsearch.settings import Settings, StorageSettings, load_settings
+from hubsearch.store import Fetch
 
 DEMO_CONFIG = DEMO_ROOT / "config.toml"
 
@@ -133,3 +136,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def guide_fetch(url: str, text: str, *, links: tuple[str, ...] = (),
+                is_source: bool = False) -> Fetch:
+    """A good fetch of a one-section guide page, to record in a store as the crawler does
+    (for tests of the stages after the crawl)."""
+    doc = ExtractedDocument(title=f"Guide {url.rsplit('/', 1)[-1]}", doc_type="html",
+                            language="en", sections=[Section(["Guide"], text)],
+                            links=list(links))
+    return Fetch(url=url, final_url=url, source="hub", status=200, content_type="text/html",
+                 sha256=hashlib.sha256(text.encode()).hexdigest(), bytes=len(text),
+                 document=doc, is_source=is_source)
+
+
+def record_guides(settings: Settings, count: int,
+                  hub: str = "https://hub.example/hub") -> list[str]:
+    """Record, as one crawl would, a hub page linking `count` guides ("Guide number N on the
+    duty to notify."); the guides' URLs."""
+    from hubsearch.store import DocumentStore
+
+    urls = [f"https://hub.example/docs/{n}" for n in range(count)]
+    with DocumentStore(settings.storage.store_path) as store:
+        store.record_fetch(guide_fetch(hub, "Guidance for professionals.", links=tuple(urls),
+                                       is_source=True))
+        for n, url in enumerate(urls):
+            store.record_fetch(guide_fetch(url, f"Guide number {n} on the duty to notify."))
+    return urls

@@ -14,23 +14,9 @@ from hubsearch.demo_site import DEMO_ROOT
 
 
 def test_demo_command_serves_a_search_page_that_finds_the_nrm_page():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hubsearch.cli", "demo",
-         "--config", str(DEMO_ROOT / "config.toml"), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    proc, url, output = _serve_demo("--config", str(DEMO_ROOT / "config.toml"))
     try:
-        url, lines, deadline = None, [], time.monotonic() + 120
-        while url is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            # uvicorn reports the port the OS chose for --port 0.
-            match = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", line)
-            url = match.group(1) if match else None
-        assert url, "".join(lines)
-        output = "".join(lines)
+        assert url, output
         assert re.search(r"crawl: fetched \d+, failed 1,", output)
         assert re.search(r"index: full, \d+ new, .* \d+ documents, \d+ passages", output)
         query = urllib.parse.urlencode({"q": "national referral mechanism"})
@@ -62,7 +48,7 @@ def test_a_port_in_use_is_one_line_before_any_crawl():
     assert lines == [f"error: port {port} is in use on 127.0.0.1"]
 
 
-def _serve_demo(*args: str, cwd) -> tuple[subprocess.Popen, str, str]:
+def _serve_demo(*args: str, cwd=None) -> tuple[subprocess.Popen, str, str]:
     """`hubsearch demo ARGS --port 0` run in `cwd`, up to the line saying it serves."""
     proc = subprocess.Popen([sys.executable, "-m", "hubsearch.cli", "demo", *args,
                              "--port", "0"], cwd=cwd, stdout=subprocess.PIPE,

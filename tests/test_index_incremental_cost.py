@@ -10,36 +10,22 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
-from conftest import settings_for
+from conftest import guide_fetch, record_guides, settings_for
 
-from crawler.document import ExtractedDocument, Section
-from hubsearch.store import DocumentStore, Fetch
+from crawler.document import ExtractedDocument
+from hubsearch.store import DocumentStore
 from indexer.build import build_index
 from indexer.search import PassageSearcher
 
 HUB = "https://hub.example/hub"
 
 
-def _fetch(url: str, text: str, *, links: tuple[str, ...] = (), is_source: bool = False) -> Fetch:
-    doc = ExtractedDocument(title=f"Guide {url.rsplit('/', 1)[-1]}", doc_type="html",
-                            language="en", sections=[Section(["Guide"], text)],
-                            links=list(links))
-    return Fetch(url=url, final_url=url, source="hub", status=200, content_type="text/html",
-                 sha256=hashlib.sha256(text.encode()).hexdigest(), bytes=len(text),
-                 document=doc, is_source=is_source)
-
-
 def test_incremental_build_decodes_only_the_changed_document(tmp_path, monkeypatch):
     settings = settings_for(tmp_path, HUB)
-    urls = [f"https://hub.example/docs/{n}" for n in range(30)]
-    with DocumentStore(settings.storage.store_path) as store:
-        store.record_fetch(_fetch(HUB, "Guidance for professionals.", links=tuple(urls),
-                                  is_source=True))
-        for n, url in enumerate(urls):
-            store.record_fetch(_fetch(url, f"Guide number {n} on the duty to notify."))
+    urls = record_guides(settings, 30)
     build_index(settings, full=True)
     with DocumentStore(settings.storage.store_path) as store:
-        store.record_fetch(_fetch(urls[7], "Revised guide on the pangolin referral route."))
+        store.record_fetch(guide_fetch(urls[7], "Revised guide on the pangolin referral route."))
 
     decoded: list[str] = []
     original = ExtractedDocument.from_dict.__func__
@@ -62,18 +48,13 @@ def test_an_incremental_build_links_unchanged_files_and_never_writes_into_the_ol
     from indexer import generations
 
     settings = settings_for(tmp_path, HUB)
-    urls = [f"https://hub.example/docs/{n}" for n in range(12)]
-    with DocumentStore(settings.storage.store_path) as store:
-        store.record_fetch(_fetch(HUB, "Guidance for professionals.", links=tuple(urls),
-                                  is_source=True))
-        for n, url in enumerate(urls):
-            store.record_fetch(_fetch(url, f"Guide number {n} on the duty to notify."))
+    urls = record_guides(settings, 12)
     build_index(settings, full=True)
     old = generations.current_generation(settings.storage.index_dir)
     before = {p.relative_to(old): hashlib.sha256(p.read_bytes()).hexdigest()
               for p in old.rglob("*") if p.is_file()}
     with DocumentStore(settings.storage.store_path) as store:
-        store.record_fetch(_fetch(urls[2], "Revised guide on the wombat referral route."))
+        store.record_fetch(guide_fetch(urls[2], "Revised guide on the wombat referral route."))
         store.record_failure(urls[5], "hub", "HTTP 410 Gone", status=410)
 
     assert build_index(settings).mode == "incremental"

@@ -5,14 +5,12 @@ and an incremental build must carry on from the segments it left."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from pathlib import Path
 
-from conftest import settings_for
+from conftest import guide_fetch, settings_for
 
-from crawler.document import ExtractedDocument, Section
 from hubsearch.settings import Settings, StorageSettings
-from hubsearch.store import DocumentStore, Fetch
+from hubsearch.store import DocumentStore
 from indexer import build, generations
 from indexer.build import build_index
 from indexer.search import PassageSearcher
@@ -71,26 +69,18 @@ def test_a_parallel_full_build_ranks_exactly_as_a_single_process_one(
     assert vocabularies[0] == vocabularies[1] != ""
 
 
-def _fetch(url: str, text: str) -> Fetch:
-    doc = ExtractedDocument(title=f"Guide {url.rsplit('/', 1)[-1]}", doc_type="html",
-                            language="en", sections=[Section(["Guide"], text)])
-    return Fetch(url=url, final_url=url, source="hub", status=200, content_type="text/html",
-                 sha256=hashlib.sha256(text.encode()).hexdigest(), bytes=len(text),
-                 document=doc)
-
-
 def test_an_incremental_build_carries_on_from_a_parallel_full_build(tmp_path, monkeypatch):
     settings = settings_for(tmp_path, "https://hub.example/hub")
     urls = [f"https://hub.example/docs/{n}" for n in range(24)]
     with DocumentStore(settings.storage.store_path) as store:
         for n, url in enumerate(urls):
-            store.record_fetch(_fetch(url, f"Guide number {n} on the duty to notify."))
+            store.record_fetch(guide_fetch(url, f"Guide number {n} on the duty to notify."))
     _build(settings, settings.storage.index_dir, 2, monkeypatch)
     assert _segments(settings.storage.index_dir) == 2
     assert PassageSearcher(settings.storage.index_dir).search("notify").total == 24
 
     with DocumentStore(settings.storage.store_path) as store:
-        store.record_fetch(_fetch(urls[3], "Guide on forced labour instead."))
+        store.record_fetch(guide_fetch(urls[3], "Guide on forced labour instead."))
     result = build_index(settings)
 
     assert (result.mode, result.changed, result.passages) == ("incremental", [urls[3]], 24)

@@ -5,16 +5,13 @@ written again rather than failing the build."""
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
-from conftest import settings_for
+from conftest import guide_fetch, record_guides, settings_for
 from starlette.testclient import TestClient
 
 import hubsearch.status_snapshot as snapshot
-from crawler.document import ExtractedDocument, Section
 from hubsearch.status_snapshot import SNAPSHOT, document_status, read_status
-from hubsearch.store import DocumentStore, Fetch
+from hubsearch.store import DocumentStore
 from indexer.build import build_index
 from search_server import create_app
 
@@ -22,23 +19,10 @@ HUB = "https://hub.example/hub"
 URLS = [f"https://hub.example/docs/{n}" for n in range(12)]
 
 
-def _fetch(url: str, text: str, *, links: tuple[str, ...] = (), is_source: bool = False) -> Fetch:
-    doc = ExtractedDocument(title=f"Guide {url.rsplit('/', 1)[-1]}", doc_type="html",
-                            language="en", sections=[Section(["Guide"], text)],
-                            links=list(links))
-    return Fetch(url=url, final_url=url, source="hub", status=200, content_type="text/html",
-                 sha256=hashlib.sha256(text.encode()).hexdigest(), bytes=len(text),
-                 document=doc, is_source=is_source)
-
-
 @pytest.fixture
 def built(tmp_path):
     settings = settings_for(tmp_path, HUB)
-    with DocumentStore(settings.storage.store_path) as store:
-        store.record_fetch(_fetch(HUB, "Guidance for professionals.", links=tuple(URLS),
-                                  is_source=True))
-        for n, url in enumerate(URLS):
-            store.record_fetch(_fetch(url, f"Guide number {n} on the duty to notify."))
+    assert record_guides(settings, len(URLS), HUB) == URLS
     build_index(settings, full=True)
     return settings
 
@@ -58,7 +42,7 @@ def _count_lines_made(monkeypatch) -> list[str]:
 def test_a_build_rewrites_the_status_lines_of_the_changed_documents_only(built, monkeypatch):
     made = _count_lines_made(monkeypatch)
     with DocumentStore(built.storage.store_path) as store:
-        store.record_fetch(_fetch(URLS[3], "A revised guide on the duty to notify."))
+        store.record_fetch(guide_fetch(URLS[3], "A revised guide on the duty to notify."))
         store.record_failure(URLS[5], "hub", "HTTP 503 Service Unavailable", status=503)
     build_index(built)
     assert sorted(made) == sorted([URLS[3], URLS[5]])
@@ -95,7 +79,7 @@ def test_a_damaged_status_snapshot_is_written_again_at_the_next_build(built):
     assert client.get("/api/status").status_code == 503
 
     with DocumentStore(built.storage.store_path) as store:
-        store.record_fetch(_fetch(URLS[0], "A revised first guide."))
+        store.record_fetch(guide_fetch(URLS[0], "A revised first guide."))
     assert build_index(built).mode == "incremental"
     status = client.get("/api/status").json()
     assert status["documents_total"] == len(URLS) + 1 and status["index"]["switched"]

@@ -5,7 +5,6 @@ forward and refused backward."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sqlite3
@@ -13,10 +12,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import serve_config, settings_for
+from conftest import guide_fetch, serve_config, settings_for
 
-from crawler.document import ExtractedDocument, Section
-from hubsearch.store import SCHEMA_VERSION, DocumentStore, Fetch
+from hubsearch.store import SCHEMA_VERSION, DocumentStore
 
 HUB = "https://hub.example/hub"
 
@@ -26,25 +24,16 @@ def hubsearch(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
-def _fetch(url: str, text: str, *, links: tuple[str, ...] = (), is_source: bool = False) -> Fetch:
-    doc = ExtractedDocument(title=f"Guide {url.rsplit('/', 1)[-1]}", doc_type="html",
-                            language="en", sections=[Section(["Guide"], text)],
-                            links=list(links))
-    return Fetch(url=url, final_url=url, source="hub", status=200, content_type="text/html",
-                 sha256=hashlib.sha256(text.encode()).hexdigest(), bytes=len(text),
-                 document=doc, is_source=is_source)
-
-
 @pytest.fixture
 def stored(tmp_path):
     live = tmp_path / "live"
     settings = settings_for(live, HUB)
     urls = [f"https://hub.example/docs/{n}" for n in range(6)]
     with DocumentStore(settings.storage.store_path) as store:
-        store.record_fetch(_fetch(HUB, "Guidance for professionals.", links=tuple(urls),
+        store.record_fetch(guide_fetch(HUB, "Guidance for professionals.", links=tuple(urls),
                                   is_source=True))
         for n, url in enumerate(urls):
-            store.record_fetch(_fetch(url, f"Guide {n}: the wombat referral route, step {n}."))
+            store.record_fetch(guide_fetch(url, f"Guide {n}: the wombat referral route, step {n}."))
     live.mkdir(exist_ok=True)
     return settings, serve_config(live, settings)
 
