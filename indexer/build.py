@@ -39,6 +39,7 @@ from indexer import generations
 from indexer.build_codec import BuildCodec
 from indexer.passages import deep_link, split_document
 from indexer.schema import FIELDS, build_schema, language_of
+from indexer.term_pool import BuildSegmentWriter
 
 MANIFEST = "manifest.json"
 LEGACY_STATUS = "status.json"
@@ -295,22 +296,29 @@ class _Failed:
 
 
 class _Task(SubWriterTask):
-    """Whoosh's worker, failing the way a plain writer does.
+    """Whoosh's worker, with the indexer's segment writer, failing the way a plain writer does.
 
     Whoosh's own worker prints a traceback and reports no segment: the build would switch
     in an index without its documents, or wait forever on a full job queue. This one keeps
     taking jobs (so the parent never blocks) and reports the error, raised by `_commit_toc`.
+    Its segment is kept whole (the parallel writer is always `multisegment`).
     """
 
     def run(self) -> None:
         jobs = self.jobqueue = _Jobs(self.jobqueue)
         try:
-            super().run()
+            ix = self.storage.open_index(self.indexname)
+            self.writer = BuildSegmentWriter(ix, _lk=False, **self.kwargs)
+            while (job := jobs.get()) is not None:
+                self._process_file(*job)
+            segment = self.writer._finalize_segment()
         except BaseException as exc:  # noqa: BLE001 - handed to the parent, raised there
             # Take the jobs left, up to this worker's end-of-jobs marker.
             while not jobs.ended and jobs.get() is not None:
                 pass
             self.resultqueue.put((None, None, _Failed(exc)))
+            return
+        self.resultqueue.put((None, None, segment), timeout=5)
 
 
 class _Jobs:
@@ -362,7 +370,7 @@ def _writer(ix: index.Index, *, full: bool) -> IndexWriter:
         # Without it Whoosh merges the workers' runs in this process, serially.
         return _ParallelWriter(ix, procs=FULL_BUILD_PROCS, batchsize=BATCH, multisegment=True,
                                limitmb=LIMIT_MB, codec=BuildCodec())
-    return ix.writer(limitmb=LIMIT_MB, codec=BuildCodec())
+    return BuildSegmentWriter(ix, limitmb=LIMIT_MB, codec=BuildCodec())
 
 
 class _Progress:

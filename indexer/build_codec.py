@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+from collections.abc import Iterator
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -38,9 +39,10 @@ from whoosh.util.numeric import byte_to_length
 
 from indexer.postings import PostingsCapture
 from indexer.schema import MATCHING_FIELDS
-from indexer.spelling import count_words, passage_texts, save_segment_counts
+from indexer.spelling import count_raw_words, known_words, passage_texts, save_segment_counts
+from indexer.term_pool import TermGroup, TermGroups
 
-_FIELD, _TERM = itemgetter(0), itemgetter(1)
+_FIELD, _FIELD_TERM = itemgetter(0), itemgetter(0, 1)
 
 
 class _PerDocReader(W3PerDocReader):
@@ -90,19 +92,21 @@ class _FieldWriter(W3FieldWriter):
         self.capture.finish()
 
     def _add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
-        # Items come sorted by field then term (Whoosh's pool sorts them); docnum -1 marks
-        # a word for Whoosh's spelling graph, which Whoosh's loop skips too.
         wanted = self.capture.fieldnames
-        for fieldname, field_items in groupby(items, _FIELD):
+        groups = items.groups() if isinstance(items, TermGroups) else _grouped(items)
+        for fieldname, field_groups in groupby(groups, _FIELD):
             self.start_field(fieldname, schema[fieldname])
             table = _length_table(lengths, fieldname)
-            for btext, term_items in groupby(field_items, _TERM):
-                postings = [p for p in term_items if p[2] != -1]
-                if not postings:
-                    continue
-                ids = [p[2] for p in postings]
-                weights = [p[3] for p in postings]
-                values = [p[4] or b"" for p in postings]
+            for _, btext, ids, weights, values in field_groups:
+                if -1 in ids:
+                    # A word for Whoosh's spelling graph, which Whoosh's loop skips too.
+                    keep = [i for i, d in enumerate(ids) if d != -1]
+                    if not keep:
+                        continue
+                    ids = [ids[i] for i in keep]
+                    weights = [weights[i] for i in keep]
+                    values = [values[i] for i in keep]
+                values = [v or b"" for v in values]
                 if table is not None and ids[-1] < len(table):
                     found = [table[d] for d in ids]
                 elif lengths:
@@ -137,6 +141,17 @@ class _FieldWriter(W3FieldWriter):
             writer._maxlength = max(known) if known else 0
 
 
+def _grouped(items: Any) -> Iterator[TermGroup]:
+    """Whoosh's sorted (field, term, passage, weight, value) tuples as term groups."""
+    for (fieldname, btext), postings in groupby(items, _FIELD_TERM):
+        ids, weights, values = [], [], []
+        for _, _, docnum, weight, value in postings:
+            ids.append(docnum)
+            weights.append(weight)
+            values.append(value)
+        yield fieldname, btext, ids, weights, values
+
+
 def _length_table(lengths: Any, fieldname: str) -> list[int | None] | None:
     if isinstance(lengths, _PerDocReader):
         return lengths.lengths_of(fieldname)
@@ -154,12 +169,13 @@ class _CountingPerDocWriter(W3PerDocWriter):
 
     def finish_doc(self) -> None:
         if self._storedfields:
-            count_words(passage_texts(self._storedfields), self._words)
+            for text in passage_texts(self._storedfields):
+                count_raw_words(text, self._words)
         super().finish_doc()
 
     def close(self) -> None:
         super().close()
-        save_segment_counts(self._generation, self._segment.segment_id(), self._words)
+        save_segment_counts(self._generation, self._segment.segment_id(), known_words(self._words))
 
 
 class BuildCodec(W3Codec):

@@ -177,11 +177,29 @@ class Vocabulary:
 def count_words(texts: Iterable[str], counts: Counter[str] | None = None) -> Counter[str]:
     """Words of the texts as the corrector knows them, with how often each occurs (added
     to `counts` if given)."""
+    raw: Counter[str] = Counter()
+    for text in texts:
+        count_raw_words(text, raw)
+    return known_words(raw, counts)
+
+
+def count_raw_words(text: str, raw: Counter[str]) -> None:
+    """Adds the words of `text` to `raw` as they are written (casefolded); `known_words`
+    turns the counts into the corrector's. Counting the written forms first leaves the
+    per-word work to C: a build counts every word of every passage."""
+    raw.update(_WORD.findall(text.casefold()))
+
+
+def known_words(raw: Counter[str], counts: Counter[str] | None = None) -> Counter[str]:
+    """Counts of written words (`count_raw_words`) as the corrector's words: typographic
+    apostrophes made plain, words too long to correct left out."""
     if counts is None:
         counts = Counter()
-    for text in texts:
-        counts.update(w.replace("\u2019", "'") for w in _WORD.findall(text.casefold())
-                      if len(w) <= MAX_LENGTH + MAX_EDITS)
+    longest = MAX_LENGTH + MAX_EDITS
+    for word, n in raw.items():
+        if len(word) <= longest:
+            key = word.replace("\u2019", "'")
+            counts[key] = counts.get(key, 0) + n
     return counts
 
 

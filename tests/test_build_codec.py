@@ -1,5 +1,6 @@
-"""The indexer's codec (indexer/build_codec.py) writes the very files Whoosh's own W3 codec
-writes, only with less work per posting; and what it takes on the way (posting arrays,
+"""The indexer's writer (indexer/term_pool.py) and codec (indexer/build_codec.py) write the
+very files Whoosh's own writer and W3 codec write, only with less work per posting, whether
+its postings fit in memory or spill to runs; and what it takes on the way (posting arrays,
 spelling counts) equals what reading the segment back gives."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from indexer.generations import open_index
 from indexer.postings import DIRECTORY, SegmentPostings, write_segment_postings
 from indexer.schema import MATCHING_FIELDS, build_schema
 from indexer.spelling import SEGMENT_FILE, count_words, passage_texts
+from indexer.term_pool import BuildSegmentWriter, TermPool
 
 WORDS = ("referral", "notify", "exploitation", "interpreter", "safeguarding", "wellbeing",
          "practitioner", "appointment", "concern", "guardian")
@@ -39,10 +41,14 @@ def _documents() -> list[ExtractedDocument]:
     return docs
 
 
-def _build(folder: Path, codec: W3Codec) -> dict[str, bytes]:
+def _build(folder: Path, codec: W3Codec, *, ours: bool = True,
+           limitmb: float = 128) -> dict[str, bytes]:
     folder.mkdir()
     ix = index.create_in(str(folder), build_schema())
-    writer = ix.writer(codec=codec, compound=False)
+    if ours:
+        writer = BuildSegmentWriter(ix, codec=codec, compound=False, limitmb=limitmb)
+    else:
+        writer = ix.writer(codec=codec, compound=False)
     for n, doc in enumerate(_documents()):
         add_document(writer, f"https://hub.example/docs/{n}", doc, source="hub",
                      audience=("health",))
@@ -53,13 +59,43 @@ def _build(folder: Path, codec: W3Codec) -> dict[str, bytes]:
             for p in folder.iterdir() if p.name.startswith(prefix)}
 
 
-def test_segment_files_are_byte_for_byte_those_of_whooshs_own_codec(tmp_path):
-    ours = _build(tmp_path / "ours", BuildCodec())
-    whooshs = _build(tmp_path / "whoosh", W3Codec())
+def _assert_same_files(ours: dict[str, bytes], whooshs: dict[str, bytes]) -> None:
     assert {".trm", ".pst"} <= set(ours)
     assert ours.keys() == whooshs.keys()
     for ext in ours:
         assert ours[ext] == whooshs[ext], f"{ext} differs"
+
+
+def test_segment_files_are_byte_for_byte_those_of_whooshs_own_writer(tmp_path):
+    _assert_same_files(_build(tmp_path / "ours", BuildCodec()),
+                       _build(tmp_path / "whoosh", W3Codec(), ours=False))
+
+
+def test_postings_spilled_to_runs_give_the_same_files_and_leave_no_run_behind(tmp_path):
+    # A limit of a few KB: the pool writes a run every few passages, and most terms' postings
+    # come from several runs.
+    spilled = _build(tmp_path / "ours", BuildCodec(), limitmb=0.005)
+    assert not list((tmp_path / "ours").rglob("*.terms"))
+    _assert_same_files(spilled, _build(tmp_path / "whoosh", W3Codec(), ours=False))
+
+
+def test_the_codec_also_writes_whooshs_files_from_whooshs_own_pool(tmp_path):
+    _assert_same_files(_build(tmp_path / "ours", BuildCodec(), ours=False),
+                       _build(tmp_path / "whoosh", W3Codec(), ours=False))
+
+
+def test_postings_added_out_of_passage_order_come_out_sorted(tmp_path):
+    pool = TermPool(str(tmp_path), limitmb=0.0001)  # a run after every posting
+    for docnum in (5, 2, 9, 0):
+        pool.add(("text", b"referr", docnum, float(docnum), bytes([docnum])))
+    pool.add(("text", b"concern", 3, 1.0, None))
+    assert [(f, t, ids, weights, values) for f, t, ids, weights, values in pool.iter_terms()] == [
+        ("text", b"concern", [3], [1.0], [None]),
+        ("text", b"referr", [0, 2, 5, 9], [0.0, 2.0, 5.0, 9.0],
+         [b"\x00", b"\x02", b"\x05", b"\x09"]),
+    ]
+    pool.cleanup()
+    assert not list(tmp_path.iterdir())
 
 
 def test_what_is_taken_while_writing_equals_what_reading_back_gives(tmp_path):
