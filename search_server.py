@@ -129,6 +129,9 @@ class _PageUrls:
     def all_documents(self) -> str:
         return self._qs(self.base + self.filters)
 
+    def without_filters(self) -> str:
+        return self._qs(self.base)
+
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
@@ -233,11 +236,20 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
             request,
             "search.html",
             {"query": query, "page": page, "error": error, "lang": lang, "t": t,
-             "urls": _PageUrls(query, lang, page, t.ui), **_page_links(request, t)},
+             "facets": _offered_facets(page), "urls": _PageUrls(query, lang, page, t.ui),
+             "hub_pages": [(s.display_title(t.ui), s.url) for s in settings.sources],
+             **_page_links(request, t)},
             status_code=status_code,
         )
 
-    def _page_links(request: Request, t: i18n.Translator) -> dict[str, str]:
+    def _offered_facets(page: Any) -> dict[str, dict[str, int]]:
+        # A filter with a single value narrows nothing: offered only while it is applied.
+        if page is None:
+            return {}
+        return {name: counts for name, counts in page.facets.items()
+                if len(counts) > 1 or page.filters.get(name)}
+
+    def _page_links(request: Request, t: i18n.Translator) -> dict[str, Any]:
         # The header's language switch keeps every parameter; the rest keep only `ui`.
         # Behind a proxy under a sub-path (server.root_path) every link starts with it.
         here = request.query_params.multi_items()
@@ -249,6 +261,8 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
             # Not linked for a client the status page would answer 404.
             "status_url": i18n.with_ui(f"{root}/status", [], t.ui)
             if status_guard.allows(request.scope) else "",
+            "urgent_help": settings.page.urgent_help(t.ui),
+            "source_titles": {s.name: s.display_title(t.ui) for s in settings.sources},
         }
 
     def status_page(request: Request) -> Response:

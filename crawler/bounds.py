@@ -45,6 +45,13 @@ def _shallow(path: list[str]) -> list[str]:
     return path if len(path) <= MAX_HEADING_DEPTH else path[: MAX_HEADING_DEPTH - 1] + path[-1:]
 
 
+def _share(value: object) -> float:
+    # A stored document is read back from JSON: anything but a number from 0 to 1 is 0.
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    return 0.0
+
+
 def bound_document(document: ExtractedDocument) -> ExtractedDocument:
     """The document cut to the limits above; an ordinary document comes back unchanged."""
     sections: list[Section] = []
@@ -59,6 +66,7 @@ def bound_document(document: ExtractedDocument) -> ExtractedDocument:
             text=text,
             anchor=_cut(section.anchor, MAX_HEADING_CHARS) if section.anchor else section.anchor,
             page=section.page,
+            link_share=_share(section.link_share),
         ))
     return replace(
         document,

@@ -23,6 +23,9 @@ class Section:
     anchor: str | None = None
     # 1-based page number (PDF), so a passage can link to url#page=N.
     page: int | None = None
+    # Share of the text in blocks that are mostly a link (HTML): near 1 for a hub's list of
+    # documents, which the search ranks below prose about the same words.
+    link_share: float = 0.0
 
 
 @dataclass

@@ -45,6 +45,7 @@ _BLOCKS = {
 }  # fmt: skip
 _SPACE = re.compile(r"\s+")
 _SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
+LINK_BLOCK_SHARE = 0.6
 # Class or id fragments of a cookie notice, a breadcrumb trail or a skip link.
 _MARKS = ("cookie", "breadcrumb", "skip-link")
 # A cookie notice or breadcrumb trail is a few lines; a long container with such a class (an
@@ -248,6 +249,11 @@ class _SectionBuilder:
         self.blocks: list[str] = []
         self.inline: list[str] = []
         self.prefix = ""
+        # Link text of the open block; characters of the section's kept blocks, all and in
+        # blocks that are mostly a link, so a section that lists links can say so.
+        self.inside_link = 0
+        self.inline_link: list[str] = []
+        self.section_chars = self.section_link_chars = 0
 
     def _kept(self, text: str) -> bool:
         return self.keep is None or self.keep(text)
@@ -266,7 +272,9 @@ class _SectionBuilder:
 
     def flush_block(self) -> None:
         text = _clean("".join(self.inline))
+        link_chars = len(_clean("".join(self.inline_link)))
         self.inline = []
+        self.inline_link = []
         if not text:
             # Links wrapping only an image or a block keep waiting for the block's words.
             return
@@ -275,6 +283,11 @@ class _SectionBuilder:
         if kept:
             self.blocks.append(self.prefix + text)
             self.links.extend(self.pending_links)
+            self.section_chars += len(text)
+            # A block that is mostly a link ("Title of a guide (PDF, External link)") counts
+            # whole: a list of documents reads as links even with their labels around them.
+            if link_chars >= LINK_BLOCK_SHARE * len(text):
+                self.section_link_chars += len(text)
         elif self.links_from is not None:
             self.links.extend(a for a in self.pending_links if self._in_declared_main(a))
         self.pending_links = []
@@ -290,8 +303,11 @@ class _SectionBuilder:
             # An empty path (text before any heading) is filled with the title at the end.
             path = [h.text for h in self.stack]
             anchor = self.stack[-1].anchor if self.stack else None
-            self.sections.append(Section(path, "\n\n".join(self.blocks), anchor))
+            share = self.section_link_chars / self.section_chars if self.section_chars else 0.0
+            self.sections.append(Section(path, "\n\n".join(self.blocks), anchor,
+                                         link_share=round(share, 3)))
         self.blocks = []
+        self.section_chars = self.section_link_chars = 0
 
     def heading(self, tag: Tag) -> None:
         text = _clean(tag.get_text(" "))
@@ -319,6 +335,8 @@ class _SectionBuilder:
             if isinstance(child, NavigableString):
                 if not isinstance(child, _SKIPPED_STRINGS):
                     self.inline.append(str(child))
+                    if self.inside_link:
+                        self.inline_link.append(str(child))
                 continue
             if not isinstance(child, Tag):
                 continue
@@ -327,6 +345,12 @@ class _SectionBuilder:
                 continue
             if child.name == "a" and child.has_attr("href"):
                 self.pending_links.append(child)
+                self.inside_link += 1
+                try:
+                    self.walk(child)
+                finally:
+                    self.inside_link -= 1
+                continue
             if child.name in ("td", "th") and _clean("".join(self.inline)):
                 self.inline.append(" | ")
             if child.name in _BLOCKS:

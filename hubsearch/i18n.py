@@ -43,6 +43,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Does dim darn yn cynnwys eich holl eiriau; dyma ganlyniadau ar gyfer unrhyw un "
         "o'ch geiriau.",
     ),
+    "no_results_tried": (
+        "We looked for passages with all of your words, then for passages with any of them.",
+        "Chwiliwyd am ddarnau gyda'ch holl eiriau, yna am ddarnau gydag unrhyw un ohonynt.",
+    ),
+    "no_results_filtered": (
+        "Your filters may be hiding results.",
+        "Efallai fod eich hidlwyr yn cuddio canlyniadau.",
+    ),
+    "remove_filters": ("Search again without filters", "Chwilio eto heb hidlwyr"),
+    "tips_heading": ("You could:", "Gallech chi:"),
+    "tip_fewer_words": (
+        "use fewer words, or more general ones (\u201creferral\u201d rather than "
+        "\u201curgent referral form\u201d)",
+        "ddefnyddio llai o eiriau, neu eiriau mwy cyffredinol (\u201catgyfeirio\u201d "
+        "yn lle \u201cffurflen atgyfeirio frys\u201d)",
+    ),
+    "tip_spelling": ("check the spelling", "wirio'r sillafu"),
+    "tip_language": (
+        "search in Welsh or in English: some guidance is in one language only",
+        "chwilio yn Gymraeg neu yn Saesneg: mae rhai canllawiau mewn un iaith yn unig",
+    ),
+    "hub_pages": (
+        "Or start from the guidance pages this service searches:",
+        "Neu dechreuwch o'r tudalennau canllawiau y mae'r gwasanaeth hwn yn chwilio ynddynt:",
+    ),
     "showing_document": ("Showing every matching passage in", "Pob darn perthnasol yn"),
     "all_documents": ("Back to results from all documents", "Yn ôl i ganlyniadau o bob dogfen"),
     "filter_results": ("Filter results", "Hidlo canlyniadau"),
@@ -123,6 +148,10 @@ PLURALS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         {"zero": "No passages found", "one": "1 passage found", "other": "{n} passages found"},
         {"zero": "Dim darnau wedi'u canfod", "one": "Canfuwyd 1 darn",
          "other": "Canfuwyd {n} darn"},
+    ),
+    "filters_applied": (
+        {"one": "1 applied", "other": "{n} applied"},
+        {"one": "1 wedi'i ddewis", "other": "{n} wedi'u dewis"},
     ),
     "more_in_document": (
         {"one": "1 more in this document", "other": "{n} more in this document"},

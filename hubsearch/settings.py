@@ -64,6 +64,12 @@ def _number(x: float | None) -> str:
 
 
 ACCESS_LOG_FORMATS = ("text", "json")
+URGENT_HELP_EN = ("If someone is in immediate danger, call 999. Live Fear Free helpline, "
+                  "free, 24 hours: 0808 80 10 800.")
+URGENT_HELP_CY = ("Os oes rhywun mewn perygl uniongyrchol, ffoniwch 999. Llinell gymorth Byw "
+                  "Heb Ofn, am ddim, 24 awr: 0808 80 10 800.")
+MAX_NOTICE = 300
+MAX_TITLE = 200
 
 # (section -> options). `...` as a default marks a required option.
 SPEC: dict[str, tuple[Option, ...]] = {
@@ -208,6 +214,21 @@ SPEC: dict[str, tuple[Option, ...]] = {
             "[\"127.0.0.1/32\", \"10.0.0.0/8\"]; others get 404. Empty: everyone.",
         ),
     ),
+    "page": (
+        Option(
+            "urgent_help_en",
+            str,
+            URGENT_HELP_EN,
+            "A notice at the top of every page, in English: where to get help at once. "
+            "Empty for none.",
+        ),
+        Option(
+            "urgent_help_cy",
+            str,
+            URGENT_HELP_CY,
+            "The same notice in Welsh, shown on the Welsh pages. Empty for none.",
+        ),
+    ),
     "schedule": (
         Option("cron", str, "30 2 * * *", "When the nightly crawl and index run (crontab syntax)."),
         Option("timezone", str, "Europe/London", "Time zone the cron expression is read in."),
@@ -231,6 +252,9 @@ SOURCE_SPEC: tuple[Option, ...] = (
         True,
         "Also fetch the documents this page's main content links to (one hop, any host).",
     ),
+    Option("title", str, "", "The source's name as staff read it in filters, results and the "
+           "status page, e.g. \"Live Fear Free: slavery\"; empty to show `name`."),
+    Option("title_cy", str, "", "The same in Welsh, for the Welsh pages; empty to use `title`."),
     Option("language", str, "", "Expected language of the page (en or cy); empty to detect."),
     Option(
         "audience",
@@ -248,6 +272,14 @@ class Source:
     follow_links: bool = True
     language: str = ""
     audience: tuple[str, ...] = ()
+    title: str = ""
+    title_cy: str = ""
+
+    def display_title(self, ui: str = "en") -> str:
+        """What staff read for this source on a page in `ui` ("en" or "cy")."""
+        if ui == "cy" and self.title_cy:
+            return self.title_cy
+        return self.title or self.name
 
 
 @dataclass(frozen=True)
@@ -278,6 +310,15 @@ class IndexSettings:
 class SearchSettings:
     # None: search without synonyms.
     synonyms_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    urgent_help_en: str = URGENT_HELP_EN
+    urgent_help_cy: str = URGENT_HELP_CY
+
+    def urgent_help(self, ui: str) -> str:
+        return self.urgent_help_cy if ui == "cy" else self.urgent_help_en
 
 
 @dataclass(frozen=True)
@@ -313,6 +354,7 @@ class Settings:
     index: IndexSettings = IndexSettings(max_failed_share=0.3)
     search: SearchSettings = SearchSettings()
     sources: tuple[Source, ...] = field(default_factory=tuple)
+    page: PageSettings = PageSettings()
 
 
 def is_http_url(url: str) -> bool:
@@ -412,6 +454,11 @@ def _check_values(values: dict[str, dict[str, Any]], text: str) -> None:
             f"got {values['server']['access_log_format']!r}"
         )
     _check_server(values["server"], text)
+    for key, notice in values["page"].items():
+        # Empty turns the notice off; otherwise one printable line.
+        problem = notice and checks.text_problem(notice, max_length=MAX_NOTICE)
+        if problem:
+            raise ConfigError(f"page.{key}{_where(text, 'page', key)}: {problem}")
     tz = values["schedule"]["timezone"]
     try:
         from zoneinfo import ZoneInfo
@@ -608,6 +655,11 @@ def parse_settings(text: str, path: Path) -> Settings:
                 "expected a list of words, e.g. [\"health\", \"police\"]"
             )
         v["audience"] = tuple(tag.strip().lower() for tag in v["audience"])
+        for key in ("title", "title_cy"):
+            problem = v[key] and checks.text_problem(v[key], max_length=MAX_TITLE)
+            if problem:
+                raise ConfigError(f"sources[{i}].{key}{_where(text, 'sources', key, i)}: "
+                                  f"{problem}")
         seen.add(v["name"])
         sources.append(Source(**v))
 
@@ -625,6 +677,7 @@ def parse_settings(text: str, path: Path) -> Settings:
         index=IndexSettings(**values["index"]),
         search=SearchSettings(synonyms_path=synonyms_path),
         sources=tuple(sources),
+        page=PageSettings(**values["page"]),
     )
 
 
@@ -670,4 +723,5 @@ def settings_from_json(text: str) -> Settings:
         ),
         sources=tuple(Source(**{**s, "audience": tuple(s.get("audience", ()))})
                       for s in data["sources"]),
+        page=PageSettings(**data.get("page", {})),
     )

@@ -38,10 +38,13 @@ from hubsearch.store import DocumentRef, DocumentStore, utc_now
 from indexer import generations
 from indexer.build_codec import BuildCodec
 from indexer.passages import deep_link, split_document
-from indexer.schema import FIELDS, build_schema, language_of
+from indexer.schema import FIELDS, LINK_LIST, LINK_LIST_SHARE, build_schema, language_of
 from indexer.term_pool import BuildSegmentWriter
 
 MANIFEST = "manifest.json"
+# The fields a generation's passages carry (indexer/schema.py); a generation of another
+# format is rebuilt in full, not updated. 2: the passage kind (link lists).
+INDEX_FORMAT = 2
 LEGACY_STATUS = "status.json"
 # How often a build says how far it is (one log line; `hubsearch index` shows them on stderr,
 # so a build under cron or systemd is not silent for minutes).
@@ -135,6 +138,7 @@ def add_document(
             page=passage.page if passage.page is not None else 0,
             position=passage.position,
             fetched_at=fetched_at,
+            kind=LINK_LIST if passage.link_share >= LINK_LIST_SHARE else None,
         )
         count += 1
     return count
@@ -266,6 +270,10 @@ def _build_locked(settings: Settings, full: bool,
                 "the document store has no searchable documents; run `hubsearch crawl` first"
             )
         manifest = None if full or current is None else read_manifest(current)
+        if manifest is not None and manifest.get("format") != INDEX_FORMAT:
+            # Built with other fields: its segments cannot take this version's passages.
+            logger.info("index: the current generation has an older layout; building it anew")
+            manifest = None
         result = _update(index_dir, current, manifest, docs, _attribute(settings, docs), store,
                          _Progress(progress_seconds, started))
         result.seconds = time.monotonic() - started
@@ -446,7 +454,8 @@ def _update(
             logger.info("index: %d documents read, writing the new generation", len(todo))
         writer.commit()
         writer = None
-        _write_json(generation / MANIFEST, {"built_at": utc_now(), "documents": entries})
+        _write_json(generation / MANIFEST, {"format": INDEX_FORMAT, "built_at": utc_now(),
+                                            "documents": entries})
     except BaseException:
         if writer is not None:
             # Stops a full build's workers; the first error is the one reported.

@@ -83,7 +83,13 @@ def warm(generation: Path, procs: int = 1) -> dict[str, int]:
     With `procs` > 1 and several segments, the work runs in that many processes."""
     from indexer.column_arrays import write_generation_columns
     from indexer.postings import write_generation_postings
-    from indexer.schema import DOCUMENT_FIELD, MATCHING_FIELDS, MULTI_FACETS, SINGLE_FACETS
+    from indexer.schema import (
+        DOCUMENT_FIELD,
+        KIND_FIELD,
+        MATCHING_FIELDS,
+        MULTI_FACETS,
+        SINGLE_FACETS,
+    )
     from indexer.spelling import write_vocabulary
 
     fieldnames = MATCHING_FIELDS
@@ -100,7 +106,7 @@ def warm(generation: Path, procs: int = 1) -> dict[str, int]:
             work = write_vocabulary(generation, reader)
             work.update(write_generation_postings(generation, reader, fieldnames))
         work["column_segments_written"] = write_generation_columns(
-            generation, reader, (*SINGLE_FACETS, DOCUMENT_FIELD), MULTI_FACETS)
+            generation, reader, (*SINGLE_FACETS, DOCUMENT_FIELD, KIND_FIELD), MULTI_FACETS)
         return work
 
 

@@ -47,7 +47,8 @@ class GenerationArrays:
     """Per-generation arrays: live passages, field lengths, facet codes, document codes."""
 
     def __init__(self, searcher: Searcher, single: tuple[str, ...], multi: tuple[str, ...],
-                 document_field: str = "document_url", generation: Path | None = None) -> None:
+                 document_field: str = "document_url", generation: Path | None = None,
+                 optional: tuple[str, ...] = ()) -> None:
         reader = searcher.reader()
         # (segment's posting arrays, its first passage number), or None: read via Whoosh.
         self.segments: list[tuple[SegmentPostings, int]] | None = None
@@ -78,10 +79,13 @@ class GenerationArrays:
         # name -> (passages x values matrix, values), for fields holding several values.
         self.tags: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.document_field = document_field
+        # `optional` columns are single-valued ones segments written before them lack (no
+        # value for any of their passages): an index is not read the slow way for them.
         if generation is not None and self._from_columns(generation, reader,
-                                                         (*single, document_field), multi):
+                                                         (*single, document_field), multi,
+                                                         optional):
             return
-        for name in (*single, document_field):
+        for name in (*single, document_field, *optional):
             self.codes[name] = self._column(reader, name)
         for name in multi:
             indexed = name in reader.indexed_field_names()
@@ -95,7 +99,7 @@ class GenerationArrays:
             self.tags[name] = (matrix, values)
 
     def _from_columns(self, generation: Path, reader: Any, single: tuple[str, ...],
-                      multi: tuple[str, ...]) -> bool:
+                      multi: tuple[str, ...], optional: tuple[str, ...] = ()) -> bool:
         """Codes and tags from the facet arrays the indexer wrote (indexer/column_arrays.py),
         each segment's codes translated to the generation's; False if any is missing."""
         try:
@@ -107,10 +111,12 @@ class GenerationArrays:
         if any(name not in columns[0] for columns, _, _ in segments for name in single) or \
                 any(name not in columns[1] for columns, _, _ in segments for name in multi):
             return False
-        for name in single:
+        for name in (*single, *optional):
             index: dict[str, int] = {}
             codes = np.full(self.size, -1, dtype=np.int64)
             for (columns, _), offset, count in segments:
+                if name not in columns:  # an optional column this segment was written without
+                    continue
                 local, values = columns[name]
                 # Index -1 (no value) reads the appended -1.
                 to_global = np.array([index.setdefault(v, len(index)) for v in values] + [-1],

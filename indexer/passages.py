@@ -32,6 +32,7 @@ class Passage:
     anchor: str | None
     page: int | None
     position: int  # order within the document
+    link_share: float = 0.0  # of its section's text, link text (crawler/extract_html.py)
 
 
 def _runs(words: list[str]) -> Iterator[str]:
@@ -88,7 +89,8 @@ def _chunks(text: str) -> list[str]:
 
 def split_section(section: Section, start: int = 0) -> list[Passage]:
     return [
-        Passage(tuple(section.heading_path), chunk, section.anchor, section.page, start + i)
+        Passage(tuple(section.heading_path), chunk, section.anchor, section.page, start + i,
+                section.link_share)
         for i, chunk in enumerate(_chunks(section.text))
     ]
 

@@ -44,6 +44,12 @@ MATCHING_FIELDS = [name for fields in FIELDS.values() for name in fields.values(
 SINGLE_FACETS = ("source", "doc_type", "language")
 MULTI_FACETS = ("audience",)
 DOCUMENT_FIELD = "document_url"
+# A passage's kind, when it is not prose: "links" for a list of links (a hub's list of
+# documents), ranked below prose about the same words (indexer/search.py).
+KIND_FIELD = "kind"
+LINK_LIST = "links"
+# Most of a section's text is link text: it lists documents rather than saying anything.
+LINK_LIST_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ def build_schema(ranking: Ranking = RANKING) -> Schema:
         page=NUMERIC(stored=True),
         position=STORED(),
         fetched_at=STORED(),
+        kind=ID(sortable=True),
     )
 
 

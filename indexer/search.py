@@ -43,7 +43,9 @@ from indexer.query import QueryRefused, UserQuery, parse_user_query, query_probl
 from indexer.schema import (
     FIELD_BOOSTS,
     FIELDS,
+    KIND_FIELD,
     LANGUAGES,
+    LINK_LIST,
     MULTI_FACETS,
     SINGLE_FACETS,
     language_of,
@@ -66,6 +68,9 @@ MAX_CORRECTED = 5
 PER_DOCUMENT = 2
 # Passages in the language the query is not in still match, ranked a little lower.
 OTHER_LANGUAGE_BOOST = 0.6
+# A list of links (a hub's list of documents, indexer/schema.py) names the words its
+# documents are about without saying anything about them: below prose with those words.
+LINK_LIST_WEIGHT = 0.5
 # The filters, each also counted as a facet, in the order the page shows them.
 FACETS = ("source", "doc_type", "language", "audience")
 ANALYSIS_CACHE_SIZE = 50_000
@@ -184,7 +189,7 @@ class Generation:
         # index's columns and postings (not its stored passages), counted in bulk per query;
         # postings from the arrays the indexer wrote into the generation.
         self.arrays = GenerationArrays(searcher, SINGLE_FACETS, MULTI_FACETS,
-                                       generation=path)
+                                       generation=path, optional=(KIND_FIELD,))
         # Counted by the indexer (indexer/spelling.py), not from every stored passage here.
         self.vocabulary = vocabulary
         # (field, text) -> analysed terms and phrase slop, for query words (see _Builder).
@@ -260,6 +265,12 @@ class _Builder:
                 if tokens and all(self.arrays.has_term(self.searcher, name, t) for t in tokens):
                     return True
         return False
+
+    def same_word(self, a: str, b: str) -> bool:
+        """True if some language analyses `a` and `b` to the same terms (two forms of one
+        word: "referral" and "referrals", "caethwasiaeth" and "gaethwasiaeth")."""
+        return any(self.tokens(FIELDS[lang]["text"], a) == self.tokens(FIELDS[lang]["text"], b)
+                   for lang in LANGUAGES)
 
     def in_language(self, word: str, lang: str) -> bool:
         name = FIELDS[lang]["text"]
@@ -343,6 +354,15 @@ def _outermost(alternatives: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...
     every passage it matches, the shorter one matches too, and the sum would count twice."""
     return [a for a in alternatives
             if not any(b != a and _contains(a, b) for b in alternatives)]
+
+
+def _doubling(a: str, b: str) -> bool:
+    """True if one word is the other with one letter doubled ("referal", "referral")."""
+    short, long = sorted((a, b), key=len)
+    if len(long) != len(short) + 1:
+        return False
+    return any(long[i] == long[i + 1] and long[:i] + long[i + 1:] == short
+               for i in range(len(long) - 1))
 
 
 def _suggestion(query: str, corrections: dict[str, str]) -> str | None:
@@ -504,7 +524,12 @@ class PassageSearcher:
             return page
         # One bulk pass per mode over whole posting lists (indexer/matching.py), each term
         # read once for both; only the page shown goes through Whoosh (highlighting).
-        first = ranked(self._matches(arrays, bulk.matches(query_all), document))
+        found = self._weighted(arrays, self._matches(arrays, bulk.matches(query_all), document))
+        # A list of links with every word (a hub naming its documents) is no answer: it
+        # ranks with the passages that have some of the words, after those with all of them.
+        lists = self._link_lists(arrays, found[0])
+        first = ranked((found[0][~lists], found[1][~lists]))
+        later = ranked((found[0][lists], found[1][lists]))
         ids, scores = first
         highlight = query_all
         if len(units) > 1 or any(len(u.words) > 1 for u in units):
@@ -515,13 +540,14 @@ class PassageSearcher:
                 extra_ids, extra_scores = self._matches(arrays, bulk.matches(query_any),
                                                         document)
                 fresh = ~np.isin(extra_ids, first[0], assume_unique=True)
-                extra = ranked((extra_ids[fresh], extra_scores[fresh]))
-                ids = np.concatenate([first[0], extra[0]])
-                scores = np.concatenate([first[1], extra[1]])
+                later = ranked(self._weighted(arrays, (extra_ids[fresh], extra_scores[fresh])))
                 # Its terms include every word, so it highlights both kinds of passage.
                 highlight = query_any
+        ids = np.concatenate([first[0], later[0]])
+        scores = np.concatenate([first[1], later[1]])
         passes = self._passes(arrays, ids, chosen)
-        if not passes[: len(first[0])].any() and len(ids) > len(first[0]):
+        every_word = np.isin(ids, found[0], assume_unique=True)
+        if not (passes & every_word).any() and passes.any():
             page.matched = "any"
         page.facets = self._facets(arrays, ids, chosen)
         kept = (ids[passes], scores[passes])
@@ -549,12 +575,21 @@ class PassageSearcher:
             if not vocabulary.correctable(word):
                 continue
             # A stop word analyses to nothing, so it is never "known": it is not misspelt.
-            if synonyms.knows(word) or builder.function_word(word) or builder.known(word):
+            # A word some passage is written with is not misspelt either.
+            if word in vocabulary or synonyms.knows(word) or builder.function_word(word):
                 continue
             tried += 1
             correction = vocabulary.correct(word)
-            if correction is not None:
-                corrections[word] = correction
+            if correction is None or builder.same_word(word, correction):
+                # Another form of an indexed word: an unseen plural, a Welsh mutation.
+                continue
+            # A word whose stem is indexed is mostly a real word no passage happens to use
+            # as written ("discover" beside "discovered", "kink" beside "kinked"): only a
+            # doubled or undoubled letter, the commonest misspelling of real words, is
+            # corrected there ("referal" stems to "refer", yet means "referral").
+            if builder.known(word) and not _doubling(word, correction):
+                continue
+            corrections[word] = correction
         return corrections
 
     @staticmethod
@@ -567,6 +602,23 @@ class PassageSearcher:
         welsh = sum(builder.in_language(w, "cy") for w in words)
         english = sum(builder.in_language(w, "en") for w in words)
         return "cy" if welsh > english else "en"
+
+    @staticmethod
+    def _link_lists(arrays: GenerationArrays, ids: np.ndarray) -> np.ndarray:
+        """Which of the passages `ids` are lists of links (indexer/schema.py)."""
+        codes, values = arrays.codes.get(KIND_FIELD, (None, []))
+        if codes is None or LINK_LIST not in values:
+            return np.zeros(len(ids), dtype=bool)
+        return codes[ids] == values.index(LINK_LIST)
+
+    @classmethod
+    def _weighted(cls, arrays: GenerationArrays, found: Matches) -> Matches:
+        """The scores with link lists' lowered (LINK_LIST_WEIGHT)."""
+        ids, scores = found
+        lists = cls._link_lists(arrays, ids)
+        if not lists.any():
+            return found
+        return ids, np.where(lists, scores * LINK_LIST_WEIGHT, scores)
 
     @staticmethod
     def _matches(arrays: GenerationArrays, found: Matches, document: str | None) -> Matches:

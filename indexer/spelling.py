@@ -211,8 +211,10 @@ def save_segment_counts(generation: Path, segment_id: str, counts: Counter[str])
 
 
 def passage_texts(stored: dict[str, Any]) -> list[str]:
-    """The text of one stored passage that spelling suggestions are drawn from."""
-    return [stored.get("body", ""), " ".join(stored.get("headings") or [])]
+    """The text of one stored passage that spelling suggestions are drawn from: every word
+    a search can match, so none of them is taken for a misspelling."""
+    return [stored.get("body", ""), " ".join(stored.get("headings") or []),
+            stored.get("title_display", "")]
 
 
 def vocabulary_from_reader(reader: IndexReader) -> Vocabulary:

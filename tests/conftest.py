@@ -94,6 +94,20 @@ def live_server(demo_index) -> Iterator[LiveServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (tests/browserkit.py)."""
+    from browserkit import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    if CHROMIUM is None:
+        pytest.skip("needs Debian's chromium: `make test` installs it")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
 def settings_for(tmp: Path, hub_url: str, **crawl: object) -> Settings:
     """Settings crawling one hub page into tmp, fast and without retries (tests only)."""
     from hubsearch.settings import Source

@@ -1,38 +1,14 @@
 """The staff search page in a real browser: Debian's Chromium driven by Playwright, with an
-axe-core accessibility check. `make test` installs both (see the Makefile's `browser`)."""
+axe-core accessibility check (tests/browserkit.py)."""
 
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
+from browserkit import axe_violations, needs_browser, search
 
-REPO = Path(__file__).resolve().parents[1]
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or not AXE.exists(),
-    reason="needs Debian's chromium and node_modules/axe-core: `make test` installs both",
-)
-
-# The closed network here refuses Chromium's background connections; these flags stop them.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+pytestmark = needs_browser
 
 
 @pytest.fixture
@@ -42,19 +18,6 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
-
-
-def search(page, base: str, words: str) -> None:
-    page.goto(base + "/")
-    page.get_by_label("Search the guidance").fill(words)
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#results-heading")
-
-
-def axe_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document)")
-    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def test_search_shows_the_nrm_passage_first_and_a_screenshot_is_saved(page, live_server,

@@ -315,3 +315,26 @@ def test_extraction_makes_no_network_access():
         cwd=Path(__file__).parent.parent,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def test_a_section_that_is_a_list_of_links_says_how_much_of_it_is_link_text():
+    page = """<html><body><main>
+      <h1>Supporting people at risk</h1>
+      <h2>What to do</h2>
+      <p>Talk to your safeguarding lead the same day, and write down what you saw and
+         heard, in the person's own words where you can. See the
+         <a href="/notify">duty to notify</a> for public authorities.</p>
+      <h2>Guidance documents</h2>
+      <p>The documents below are published by other organisations.</p>
+      <ul>
+        <li><a href="/a.pdf">The duty to notify: guidance for public authorities</a>
+            (External link)</li>
+        <li><a href="/b.pdf">Safeguarding children who may have been trafficked</a>
+            (PDF, External link)</li>
+        <li><a href="/c.pdf">Practice guidance for health staff</a> (External link)</li>
+      </ul>
+    </main></body></html>"""
+    prose, links = extract_html(page, "https://hub.example.org/slavery").sections
+    # A link in a sentence leaves it prose; a list of links with their labels is links.
+    assert prose.heading_path[-1] == "What to do" and prose.link_share == 0
+    assert links.heading_path[-1] == "Guidance documents" and links.link_share > 0.7

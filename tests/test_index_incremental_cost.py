@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 
 from conftest import guide_fetch, record_guides, settings_for
 
 from crawler.document import ExtractedDocument
 from hubsearch.store import DocumentStore
-from indexer.build import build_index
+from indexer.build import INDEX_FORMAT, MANIFEST, build_index
 from indexer.search import PassageSearcher
 
 HUB = "https://hub.example/hub"
@@ -66,3 +67,20 @@ def test_an_incremental_build_links_unchanged_files_and_never_writes_into_the_ol
     assert segments and all((new / p.name).stat().st_ino == p.stat().st_ino for p in segments)
     hits = PassageSearcher(settings.storage.index_dir, synonyms_path=None).search("wombat")
     assert [h.document_url for h in hits.results] == [urls[2]]
+
+
+def test_a_generation_of_an_older_layout_is_built_anew_not_updated(tmp_path):
+    # A generation written before passages carried their kind lacks that field: adding a
+    # new passage to it would fail. The next build is a full one.
+    settings = settings_for(tmp_path, HUB)
+    urls = record_guides(settings, 5)
+    build_index(settings, full=True)
+    manifest = settings.storage.index_dir / "current" / MANIFEST
+    data = json.loads(manifest.read_text())
+    assert data.pop("format") == INDEX_FORMAT
+    manifest.write_text(json.dumps(data))
+    with DocumentStore(settings.storage.store_path) as store:
+        store.record_fetch(guide_fetch(urls[1], "Revised guide on the pangolin referral route."))
+    result = build_index(settings)
+    assert result.mode == "full" and result.documents == 6  # the hub and its five guides
+    assert build_index(settings).mode == "unchanged"

@@ -96,7 +96,12 @@ def test_ui_cy_gives_a_welsh_page(client):
     assert response.status_code == 200 and '<html lang="cy">' in html
     assert "<label for=\"q\">Chwilio'r canllawiau</label>" in html
     assert re.search(r'<h2 id="results-heading">Canfuwyd \d+ darn</h2>', html)
-    assert ">Hidlo canlyniadau</h2>" in html and ">Chwilio</button>" in html
+    assert ">Chwilio</button>" in html
+    # Filters are offered once they have a choice to make, or one is applied.
+    filtered = unescape(client.get("/", params={"q": "safeguarding referral", "ui": "cy",
+                                                "language": "en"}).text)
+    assert ">Hidlo canlyniadau</h2>" in filtered
+    assert "Hidlo canlyniadau (1 wedi'i ddewis)</summary>" in filtered
     assert "gwiriwyd ddiwethaf" in html and "y ddogfen gyfan" in html
     assert "Search the guidance" not in html
 

@@ -15,6 +15,8 @@ import pytest
 from conftest import settings_for
 from sitekit import Page, ScriptedSite, html_page
 
+from crawler.bounds import bound_document
+from crawler.document import ExtractedDocument, Section
 from crawler.run import run_crawl
 from hubsearch.settings import Source
 from hubsearch.store import DocumentStore
@@ -122,3 +124,12 @@ def test_a_source_that_cannot_be_requested_fails_alone(tmp_path):
         good = store.get(f"{site.url}/hub")
     assert bad.error.startswith("cannot request this URL: Port out of range")
     assert good.document is not None
+
+
+@pytest.mark.parametrize("stored", ["0.9", -1, 7, True, None, float("nan")])
+def test_a_stored_link_share_that_is_not_a_share_is_read_as_prose(stored):
+    # The store is read back from JSON: a tampered or garbled value must not rank a passage
+    # down (or raise) at indexing time.
+    doc = ExtractedDocument(title="t", doc_type="html", language="en",
+                            sections=[Section(["t"], "Some prose.", link_share=stored)])
+    assert bound_document(doc).sections[0].link_share == 0.0

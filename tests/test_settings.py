@@ -128,3 +128,27 @@ def test_every_number_option_declares_its_bounds_and_its_default_lies_within_the
     for table, opt in numbers:
         assert opt.min is not None and opt.max is not None, f"{table}.{opt.name} is unbounded"
         assert opt.min <= opt.default <= opt.max, f"{table}.{opt.name}: default out of range"
+
+
+def test_the_urgent_help_notice_is_set_per_language_and_empty_turns_it_off(tmp_path):
+    settings = load_settings(write(tmp_path, '[page]\nurgent_help_en = "Call 999."\n'
+                                             'urgent_help_cy = ""\n'))
+    assert settings.page.urgent_help("en") == "Call 999."
+    assert settings.page.urgent_help("cy") == ""
+    assert "999" in load_settings(REAL_CONFIG).page.urgent_help("cy")
+
+
+@pytest.mark.parametrize("value", ['"line one\\nline two"', '"' + "x" * 301 + '"'])
+def test_a_notice_that_is_not_one_short_line_is_refused(tmp_path, value):
+    with pytest.raises(ConfigError, match=r"page\.urgent_help_en \(line 2\)"):
+        load_settings(write(tmp_path, f"[page]\nurgent_help_en = {value}\n"))
+
+
+def test_a_source_is_shown_by_its_title_in_each_language(tmp_path):
+    text = ('[[sources]]\nname = "a"\nurl = "https://example.org/"\ntitle = "Guide A"\n'
+            'title_cy = "Canllaw A"\n[[sources]]\nname = "b"\nurl = "https://example.org/b"\n')
+    a, b = load_settings(write(tmp_path, text)).sources
+    assert (a.display_title("en"), a.display_title("cy")) == ("Guide A", "Canllaw A")
+    assert (b.display_title("en"), b.display_title("cy")) == ("b", "b")
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.title \(line 4\)"):
+        load_settings(write(tmp_path, text.replace('"Guide A"', '"Guide\\tA"')))

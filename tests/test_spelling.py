@@ -81,3 +81,25 @@ def _current(searcher: PassageSearcher):
 
     searcher_obj, _ = searcher._searcher()
     return generations.current_generation(searcher.index_dir), searcher_obj
+
+
+@pytest.mark.parametrize(("q", "suggestion"), [
+    # "referal" stems to "refer", an indexed term: it is corrected all the same.
+    ("referal", "referral"), ("nationl referal", "national referral"),
+    ("traffiking", "trafficking"), ("exploitaion", "exploitation"),
+    ("caethwasiath", "caethwasiaeth"), ("diogleu", "diogelu"), ("atgyfeiro", "atgyfeirio"),
+])
+def test_misspellings_of_real_words_are_corrected_in_english_and_welsh(client, q, suggestion):
+    data = client.get("/api/search", params={"q": q}).json()
+    assert data["suggestion"] == suggestion
+    assert data["total_passages"] > 0
+
+
+@pytest.mark.parametrize("q", [
+    # Forms of indexed words that no passage is written with: plurals, other endings, and
+    # Welsh mutations. None is a misspelling.
+    "notifying", "hospitals", "nurses", "cared", "carers", "gaethwasiaeth", "phlant",
+    "ddiogelu",
+])
+def test_a_correct_word_is_never_corrected(client, q):
+    assert client.get("/api/search", params={"q": q}).json()["suggestion"] is None

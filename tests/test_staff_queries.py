@@ -61,6 +61,10 @@ CASES = [
     ("notifcation anonymous", NOTIFY, "Keeping the notification anonymous", 1),
     ("strategy discusion police", EXPLOITATION, "Strategy discussions", 1),
     ("caethwasieth fodern", CANLLAW, "Beth yw caethwasiaeth fodern?", 3),
+    # A misspelling whose stem is indexed ("referal" stems to "refer") is corrected too.
+    ("nationl referal mechanism", TRAFFICKED, "The National Referral Mechanism", 1),
+    ("exploitaion county lines", EXPLOITATION, "Child criminal exploitation and county lines", 1),
+    ("arwyddion corforol", CANLLAW, "Arwyddion corfforol ac ymddygiadol", 1),
     # Welsh
     ("beth yw caethwasiaeth fodern", CANLLAW, "Beth yw caethwasiaeth fodern?", 1),
     ("arwyddion corfforol", CANLLAW, "Arwyddion corfforol ac ymddygiadol", 1),
@@ -97,3 +101,15 @@ def test_staff_question_finds_its_passage(live_server, query, document, heading,
     assert rank is not None and rank <= within, (
         f"{query!r}: expected {heading!r} in {document} within the top {within}, got {found[:5]}"
     )
+
+
+def test_a_hubs_list_of_links_ranks_below_prose_with_the_same_words(live_server):
+    # The hub page lists "The duty to notify: guidance for public authorities" among its
+    # documents: the list has every word and says nothing about the duty. Prose about it
+    # comes first, even prose with only some of the words.
+    data = search(live_server, q="duty to notify", limit=20)
+    headings = [h["heading_path"][-1] for h in data["results"]]
+    listing = headings.index("Guidance documents")
+    assert headings[0] == "What the duty to notify means"
+    assert listing > headings.index("Who has the duty")
+    assert listing > headings.index("How to report")
