@@ -546,7 +546,11 @@ class PassageSearcher:
         ids = np.concatenate([first[0], later[0]])
         scores = np.concatenate([first[1], later[1]])
         passes = self._passes(arrays, ids, chosen)
-        every_word = np.isin(ids, found[0], assume_unique=True)
+        # Passages with every word: those ranked first, and the (few) link lists after them.
+        every_word = np.zeros(len(ids), dtype=bool)
+        every_word[: len(first[0])] = True
+        if lists.any():
+            every_word[len(first[0]):] = np.isin(ids[len(first[0]):], found[0][lists])
         if not (passes & every_word).any() and passes.any():
             page.matched = "any"
         page.facets = self._facets(arrays, ids, chosen)
