@@ -249,13 +249,27 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(page.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    print(f"{page.total} passages match")
+    print(_count_line(page.total_passages, page.total))
+    if page.suggestion:
+        print(f"did you mean: {page.suggestion}")
+    if page.matched == "any" and page.total:
+        print("no passage has all of your words: showing passages with any of them")
     for n, hit in enumerate(page.results, 1):
         where = " > ".join(hit.heading_path)
         print(f"{n}. {hit.title} — {where}" + (f" (page {hit.page})" if hit.page else ""))
         print(f"   {hit.deep_link}")
         print(f"   {hit.snippet_text}")
     return 0
+
+
+def _count_line(passages: int, documents: int) -> str:
+    """"19 passages in 7 documents", as the search page and the API count them."""
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+    if not passages:
+        return "no passages found"
+    return f"{plural(passages, 'passage')} in {plural(documents, 'document')}"
 
 
 def cmd_extract(args: argparse.Namespace) -> int:

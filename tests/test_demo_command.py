@@ -86,6 +86,14 @@ def test_demo_without_config_ignores_the_real_config_and_keep_leaves_a_usable_st
                             "national referral mechanism", "--json", "--config", config],
                            capture_output=True, text=True, timeout=60)
     assert found.returncode == 0 and json.loads(found.stdout)["results"], found.stderr
+    # The terminal's counts are the page's: passages, in documents; a misspelling is named.
+    said = [subprocess.run([sys.executable, "-m", "hubsearch.cli", "search",
+                            "nationl referal mechanism", *extra, "--config", config],
+                           capture_output=True, text=True, timeout=60).stdout
+            for extra in ((), ("--json",))]
+    lines, data = said[0].splitlines(), json.loads(said[1])
+    assert lines[0] == f"{data['total_passages']} passages in {data['total']} documents", lines
+    assert lines[1] == "did you mean: national referral mechanism"
 
     again = subprocess.run([sys.executable, "-m", "hubsearch.cli", "demo", "--keep",
                             str(kept), "--port", "0"], cwd=tmp_path, capture_output=True,
