@@ -149,6 +149,10 @@ PLURALS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         {"zero": "Dim darnau wedi'u canfod", "one": "Canfuwyd 1 darn",
          "other": "Canfuwyd {n} darn"},
     ),
+    "in_documents": (
+        {"one": "in 1 document", "other": "in {n} documents"},
+        {"one": "mewn 1 ddogfen", "other": "mewn {n} dogfen"},
+    ),
     "filters_applied": (
         {"one": "1 applied", "other": "{n} applied"},
         {"one": "1 wedi'i ddewis", "other": "{n} wedi'u dewis"},

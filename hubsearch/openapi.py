@@ -53,13 +53,20 @@ _SEARCH = {
     "required": ["query", "total", "limit", "offset", "matched", "results"],
     "properties": {
         "query": {"type": "string"},
-        "total": {"type": "integer"},
+        "total": {"type": "integer",
+                  "description": "documents with a matching passage: results show one passage "
+                                 "per document (offset and limit page through these); with "
+                                 "`document`, that document's matching passages"},
         "limit": {"type": "integer"},
         "offset": {"type": "integer"},
-        "matched": {"enum": ["all", "any"]},
+        "matched": {"enum": ["all", "any"],
+                    "description": "all: the first results have every word; any: no "
+                                   "passage has them all, so passages with any are shown"},
         "language": {"type": "string"},
         "suggestion": {"type": ["string", "null"]},
-        "total_passages": {"type": "integer"},
+        "total_passages": {"type": "integer",
+                           "description": "matching passages, after filters: the page says "
+                                          "\"N passages found in M documents\" (M is total)"},
         "words_ignored": {"type": "integer", "minimum": 0,
                           "description": f"words of q left out: longer than {MAX_WORD_CHARS} "
                                          f"characters, or past the first {MAX_WORDS}"},

@@ -43,3 +43,25 @@ def test_api_never_errors_and_matches_its_schema(demo_index):
             check()
             checked.append((operation.label, mode.name))
     assert len(checked) == 6, checked
+
+
+def test_the_schema_says_what_each_count_counts():
+    from hubsearch.openapi import openapi_document
+
+    search = next(node for node in _walk(openapi_document())
+                  if "total_passages" in node.get("properties", {}))
+    described = {name: search["properties"][name].get("description", "")
+                 for name in ("total", "total_passages", "matched")}
+    assert "documents" in described["total"] and "passages" in described["total_passages"]
+    assert "any" in described["matched"]
+
+
+def _walk(node):
+    # Every dict in the document, wherever the search schema is placed.
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)

@@ -84,7 +84,7 @@ def test_english_is_the_default(client):
     html = client.get("/", params={"q": "safeguarding referral"}).text
     assert '<html lang="en">' in html
     assert '<label for="q">Search the guidance</label>' in html
-    assert re.search(r'<h2 id="results-heading">\d+ passages? found</h2>', html)
+    assert re.search(r'<h2 id="results-heading">\d+ passages? found in \d+ documents?</h2>', html)
     switch = [h for h, lang in links(html).langs.items() if lang == "cy"]
     assert len(switch) == 1 and "ui=cy" in switch[0]
     assert not any("ui=" in href for href in own_links(html) if href not in switch)
@@ -95,7 +95,7 @@ def test_ui_cy_gives_a_welsh_page(client):
     html = unescape(response.text)
     assert response.status_code == 200 and '<html lang="cy">' in html
     assert "<label for=\"q\">Chwilio'r canllawiau</label>" in html
-    assert re.search(r'<h2 id="results-heading">Canfuwyd \d+ darn</h2>', html)
+    assert re.search(r'<h2 id="results-heading">Canfuwyd \d+ darn mewn \d+ d?dogfen</h2>', html)
     assert ">Chwilio</button>" in html
     # Filters are offered once they have a choice to make, or one is applied.
     filtered = unescape(client.get("/", params={"q": "safeguarding referral", "ui": "cy",
@@ -181,7 +181,17 @@ def test_counts_use_plural_forms():
     assert [cy.n("passages_found", n) for n in (0, 1, 25)] == [
         "Dim darnau wedi'u canfod", "Canfuwyd 1 darn", "Canfuwyd 25 darn"]
     assert cy.n("more_in_document", 3) == "3 arall yn y ddogfen hon"
+    assert [en.n("in_documents", n) for n in (1, 7)] == ["in 1 document", "in 7 documents"]
+    assert [cy.n("in_documents", n) for n in (1, 7)] == ["mewn 1 ddogfen", "mewn 7 dogfen"]
     assert cy.date("2026-03-05T10:00:00+00:00") == "5 Mawrth 2026"
     assert en.datetime("2026-03-05T10:07:00+00:00") == "5 March 2026, 10:07 UTC"
     assert en.date("not a date") == ""
     assert i18n.translator("xx").ui == "en" and i18n.translator(None).ui == "en"
+
+
+def test_the_page_counts_as_the_api_does(client):
+    params = {"q": "safeguarding referral"}
+    data = client.get("/api/search", params=params).json()
+    html = client.get("/", params=params).text
+    found = re.search(r'results-heading">(\d+) passages? found in (\d+) documents?<', html)
+    assert (int(found[1]), int(found[2])) == (data["total_passages"], data["total"])
