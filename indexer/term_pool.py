@@ -205,9 +205,9 @@ class BuildSegmentWriter(SegmentWriter):
     def add_document(self, **fields: Any) -> None:
         """Whoosh's add_document for the indexer's schema (no vectors, no separate spelling
         fields, no per-field or per-document boosts), a field's postings at a time."""
-        if any(name.startswith("_") or (field := self.schema[name]).vector
-               or field.separate_spelling() for name in fields
-               if name in self.schema):
+        if any(name.startswith("_") for name in fields) or any(
+                (field := self.schema[name]).vector or field.separate_spelling()
+                for name in fields if name in self.schema):
             return super().add_document(**fields)
         self._check_state()
         names = sorted(fields)

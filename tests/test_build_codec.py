@@ -114,3 +114,19 @@ def test_what_is_taken_while_writing_equals_what_reading_back_gives(tmp_path):
     arrays = SegmentPostings(taken)
     ids, _ = arrays.postings(arrays.find("text", b"referr"))
     assert len(ids) > 2 * 128, "a posting list of several blocks"
+
+
+def test_whooshs_per_document_options_take_whooshs_own_path(tmp_path):
+    # `_boost` and the like are Whoosh's options, not fields: the one-call path would refuse
+    # them as unknown fields; Whoosh's own loop handles them, as its own writer does.
+    def weights(folder: Path, ours: bool) -> dict[int, float]:
+        folder.mkdir()
+        ix = index.create_in(str(folder), build_schema())
+        writer = BuildSegmentWriter(ix, codec=BuildCodec()) if ours else ix.writer()
+        writer.add_document(passage_id="a", text="referral route", _boost=2.0)
+        writer.add_document(passage_id="b", text="referral route")
+        writer.commit()
+        with ix.searcher() as searcher:
+            return dict(searcher.postings("text", b"referr").items_as("weight"))
+
+    assert weights(tmp_path / "ours", True) == weights(tmp_path / "whoosh", False)
