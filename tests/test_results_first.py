@@ -171,3 +171,42 @@ def test_clear_filters_clears_them(open_page, live_server):
     page.wait_for_selector("ol.results > li")
     assert "doc_type" not in page.url
     assert page.locator("ol.results > li").count() > 1
+
+
+def test_each_result_offers_its_citation_for_a_case_note(open_page, live_server):
+    page = open_page(LAPTOP)
+    _results(page, live_server.url)
+    first = page.locator("ol.results > li").first
+    cite = first.locator("details.cite")
+    assert not cite.locator(".citation").is_visible(), "folded to one line"
+    cite.locator("summary").click()
+    text = cite.locator(".citation").inner_text()
+    title = first.locator(".where").inner_text().split(" › ")[0].strip()
+    link = first.locator("h3 a").get_attribute("href")
+    assert text.startswith(title) and link in text and "checked" in text
+    assert axe_violations(page) == []
+
+
+def test_the_copy_button_puts_the_citation_on_the_clipboard(browser, live_server):
+    context = browser.new_context(viewport=LAPTOP,
+                                  permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        _results(page, live_server.url)
+        cite = page.locator("ol.results > li details.cite").first
+        cite.locator("summary").click()
+        cite.get_by_role("button", name="Copy citation").click()
+        page.wait_for_function("document.querySelector('.copied').textContent === 'Copied'")
+        assert page.evaluate("navigator.clipboard.readText()") == \
+            cite.locator(".citation").text_content()
+    finally:
+        context.close()
+
+
+def test_without_scripts_the_citation_is_there_to_select(open_page, live_server):
+    page = open_page(PHONE, javascript=False)
+    _results(page, live_server.url)
+    cite = page.locator("ol.results > li details.cite").first
+    cite.locator("summary").click()
+    assert "checked" in cite.locator(".citation").inner_text()
+    assert cite.get_by_role("button").count() == 0

@@ -9,3 +9,28 @@
     panel.open = true;
   }
 })();
+
+/* A copy button beside each citation, where the browser lets a page write the clipboard. */
+(function () {
+  "use strict";
+  if (!navigator.clipboard || !window.isSecureContext) {
+    return;
+  }
+  document.querySelectorAll("details.cite").forEach(function (cite) {
+    var text = cite.querySelector(".citation");
+    var button = document.createElement("button");
+    var status = document.createElement("span");
+    button.type = "button";
+    button.className = "copy";
+    button.textContent = cite.dataset.copy;
+    status.setAttribute("role", "status");
+    status.className = "copied";
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(text.textContent).then(function () {
+        status.textContent = cite.dataset.copied;
+      });
+    });
+    cite.appendChild(button);
+    cite.appendChild(status);
+  });
+})();
