@@ -524,12 +524,12 @@ class PassageSearcher:
             return page
         # One bulk pass per mode over whole posting lists (indexer/matching.py), each term
         # read once for both; only the page shown goes through Whoosh (highlighting).
-        found = self._weighted(arrays, self._matches(arrays, bulk.matches(query_all), document))
+        found = self._matches(arrays, bulk.matches(query_all), document)
         # A list of links with every word (a hub naming its documents) is no answer: it
         # ranks with the passages that have some of the words, after those with all of them.
         lists = self._link_lists(arrays, found[0])
         first = ranked((found[0][~lists], found[1][~lists]))
-        later = ranked((found[0][lists], found[1][lists]))
+        later = ranked((found[0][lists], found[1][lists] * LINK_LIST_WEIGHT))
         ids, scores = first
         highlight = query_all
         if len(units) > 1 or any(len(u.words) > 1 for u in units):

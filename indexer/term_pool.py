@@ -56,26 +56,9 @@ class TermPool:
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         """Whoosh's interface: one (field, term, passage, weight, value) posting."""
         fieldname, btext, docnum, weight, value = item
-        if docnum < self._last_doc:
-            self._ordered = False
-        self._last_doc = docnum
-        terms = self._fields.get(fieldname)
-        if terms is None:
-            terms = self._fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
-        entry = terms.get(btext)
-        if entry is None:
-            entry = terms[btext] = ([], [], [])
-            self._size += _TERM_BYTES
-        entry[0].append(docnum)
-        entry[1].append(weight)
-        entry[2].append(value)
-        self._size += _POSTING_BYTES + (len(value) if value else 0)
-        if self._size > self.limit:
-            self._spill()
+        self.add_field(fieldname, docnum, ((btext, 0, weight, value),), scorable=False)
 
-    def add_field(self, fieldname: str, docnum: int, items: Any, boost: float,
-                  scorable: bool) -> int:
+    def add_field(self, fieldname: str, docnum: int, items: Any, scorable: bool) -> int:
         """All of one passage's postings in one field, from `FieldType.index`: what Whoosh's
         add_document adds one tuple at a time. Returns the field's length (the sum of the
         frequencies) if `scorable`, else 0."""
@@ -94,7 +77,7 @@ class TermPool:
                 entry = terms[btext] = ([], [], [])
                 size += _TERM_BYTES
             entry[0].append(docnum)
-            entry[1].append(weight * boost if boost != 1.0 else weight)
+            entry[1].append(weight)
             entry[2].append(value)
             length += freq
             size += _POSTING_BYTES + (len(value) if value else 0)
@@ -222,7 +205,7 @@ class BuildSegmentWriter(SegmentWriter):
                 field = self.schema[name]
                 length = 0
                 if field.indexed:
-                    length = add_field(name, docnum, field.index(value), 1.0, field.scorable)
+                    length = add_field(name, docnum, field.index(value), field.scorable)
                 perdoc.add_field(name, field, value if field.stored else None, length)
                 if field.column_type:
                     perdoc.add_column_value(name, field.column_type,
