@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from crawler.document import ExtractedDocument, Section
 from hubsearch import i18n
-from hubsearch.settings import StorageSettings, load_settings
+from hubsearch.settings import PageSettings, StorageSettings, load_settings
 from hubsearch.store import DocumentStore, Fetch
 from indexer.build import build_index
 from search_server import create_app
@@ -195,3 +195,15 @@ def test_the_page_counts_as_the_api_does(client):
     html = client.get("/", params=params).text
     found = re.search(r'results-heading">(\d+) passages? found in (\d+) documents?<', html)
     assert (int(found[1]), int(found[2])) == (data["total_passages"], data["total"])
+
+
+def test_markup_in_a_configured_notice_is_shown_as_text_never_run(tmp_path):
+    # config.toml is edited by people; a notice pasted with markup must not become script.
+    settings = dataclasses.replace(
+        load_settings(REPO / "config.toml"),
+        storage=StorageSettings(tmp_path / "hub.sqlite", tmp_path / "index"),
+        page=PageSettings(urgent_help_en='<script>alert("x")</script> Call 999.'),
+    )
+    html = TestClient(create_app(settings)).get("/").text
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Call 999." in html
