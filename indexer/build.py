@@ -43,8 +43,9 @@ from indexer.term_pool import BuildSegmentWriter
 
 MANIFEST = "manifest.json"
 # The fields a generation's passages carry (indexer/schema.py); a generation of another
-# format is rebuilt in full, not updated. 2: the passage kind (link lists).
-INDEX_FORMAT = 2
+# format is rebuilt in full, not updated. 2: the passage kind (link lists); 3: the vocabulary
+# kept as a running total (indexer/spelling.py).
+INDEX_FORMAT = 3
 LEGACY_STATUS = "status.json"
 # How often a build says how far it is (one log line; `hubsearch index` shows them on stderr,
 # so a build under cron or systemd is not silent for minutes).

@@ -12,10 +12,17 @@ no real English or Welsh word in guidance is longer, and a longer one is left as
 no cost. Vocabulary words too long to be within two edits of such a word are not indexed.
 
 The vocabulary of a generation is counted by the indexer (`write_vocabulary`) and saved in
-the generation directory as `word<TAB>count` lines, so a server reads one small file when it
-opens a generation instead of every stored passage. It is counted per Whoosh segment: an
-incremental build copies the previous generation's files, so only new segments are read in
-full, and a deletion in an old segment subtracts just the deleted passages' words.
+the generation directory (VOCABULARY_FILE), so a server reads one small file when it opens a
+generation instead of every stored passage. An incremental build costs what it changed, not
+the size of the vocabulary's history: the file also names the segments its total includes,
+and the build copies the previous generation's files, then
+- adds each new segment's counts (counted by the build codec as it stored the passages,
+  SEGMENT_FILE: written once, never rewritten),
+- subtracts the words of passages newly deleted from a segment, read from its stored
+  fields (kept per segment in DELETED_FILE, so a segment merged away later is subtracted
+  as it last stood), and
+- subtracts the segments merged away.
+A generation saved without the file (an older layout, a bench index) is counted in full.
 """
 
 from __future__ import annotations
@@ -37,9 +44,12 @@ _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 MIN_LENGTH = 4
 MAX_LENGTH = 30
 MAX_EDITS = 2
-# In a generation directory: the whole vocabulary, and the per-segment counts it sums.
-VOCABULARY_FILE = "spelling.tsv"
+# In a generation directory: the whole vocabulary ({"counts": {word: n}, "segments":
+# {segment id: passages deleted from it so far}}), each segment's counts as written, and the
+# words of its passages deleted since.
+VOCABULARY_FILE = "spelling.json"
 SEGMENT_FILE = "spelling-{}.json"
+DELETED_FILE = "spelling-{}.deleted.json"
 
 
 def _deletes(word: str) -> set[str]:
@@ -112,15 +122,8 @@ class Vocabulary:
     @classmethod
     def load(cls, generation: Path) -> Vocabulary | None:
         """The vocabulary the indexer saved in `generation`, or None if it saved none."""
-        counts: Counter[str] = Counter()
-        try:
-            with open(generation / VOCABULARY_FILE, encoding="utf-8") as lines:
-                for line in lines:
-                    word, _, count = line.rstrip("\n").partition("\t")
-                    counts[word] = int(count)
-        except FileNotFoundError:
-            return None
-        return cls(counts)
+        saved = _read_json(generation / VOCABULARY_FILE)
+        return None if saved is None else cls(Counter(saved["counts"]))
 
     def __contains__(self, word: str) -> bool:
         return word in self.counts
@@ -207,7 +210,7 @@ def save_segment_counts(generation: Path, segment_id: str, counts: Counter[str])
     """The word counts of a segment just written, counted as its passages were stored
     (so `write_vocabulary` need not read it back)."""
     _write_atomic(generation / SEGMENT_FILE.format(segment_id),
-                  json.dumps({"deleted": [], "counts": counts}, ensure_ascii=False))
+                  json.dumps({"counts": counts}, ensure_ascii=False))
 
 
 def passage_texts(stored: dict[str, Any]) -> list[str]:
@@ -225,45 +228,83 @@ def vocabulary_from_reader(reader: IndexReader) -> Vocabulary:
 
 
 def write_vocabulary(generation: Path, reader: IndexReader) -> dict[str, int]:
-    """Count the vocabulary of `generation` (open as `reader`) and save it there.
+    """Bring the vocabulary of `generation` (open as `reader`) up to date and save it there.
 
-    Returns the work done: passages read for segments new to this generation, and
-    passages read because they were deleted from a segment counted before.
+    Returns the work done: passages read for segments with no saved counts, and passages
+    read because they were deleted from a segment since it was last counted.
     """
     work = {"passages_read": 0, "deleted_read": 0}
-    total: Counter[str] = Counter()
-    kept: set[str] = set()
+    saved = _read_json(generation / VOCABULARY_FILE)
+    included: dict[str, int] = saved["segments"] if saved else {}
+    total: Counter[str] = Counter(saved["counts"] if saved else {})
+    segments: dict[str, int] = {}
     for leaf, _ in reader.leaf_readers():
-        segment = leaf.segment()
-        name = SEGMENT_FILE.format(segment.segment_id())
-        kept.add(name)
-        deleted = set(segment.deleted_docs())
-        saved = _read_json(generation / name)
-        if saved is None:
-            counts = count_words(t for _, stored in leaf.iter_docs()
-                                 for t in passage_texts(stored))
-            work["passages_read"] += leaf.doc_count()
-        else:
-            counts = saved["counts"]
-            # Stored fields stay readable after a deletion until the segment is merged.
-            newly = sorted(deleted - set(saved["deleted"]))
-            if not newly:  # counted as it stands: nothing to read or write again
-                total.update(counts)
+        segment_id = leaf.segment().segment_id()
+        deleted = set(leaf.segment().deleted_docs())
+        segments[segment_id] = len(deleted)
+        if segment_id in included:
+            # Deletions from a segment only grow, until it is merged into a new one.
+            if included[segment_id] == len(deleted):
                 continue
-            counts = Counter(counts)
-            counts.subtract(count_words(t for d in newly
-                                        for t in passage_texts(leaf.stored_fields(d))))
-            counts = +counts
-            work["deleted_read"] += len(newly)
-        _write_atomic(generation / name, json.dumps(
-            {"deleted": sorted(deleted), "counts": counts}, ensure_ascii=False))
-        total.update(counts)
-    for old in generation.glob(SEGMENT_FILE.format("*")):
-        if old.name not in kept:  # a segment merged away
-            old.unlink()
-    _write_atomic(generation / VOCABULARY_FILE,
-                  "".join(f"{w}\t{c}\n" for w, c in sorted(total.items())))
+            gone = _deleted_words(generation, segment_id)
+        else:
+            written = _read_json(generation / SEGMENT_FILE.format(segment_id))
+            if written is None:  # saved by no build: its live passages, read back
+                counted = count_words(t for _, stored in leaf.iter_docs()
+                                      for t in passage_texts(stored))
+                work["passages_read"] += leaf.doc_count()
+                _write_atomic(generation / SEGMENT_FILE.format(segment_id),
+                              json.dumps({"counts": counted}, ensure_ascii=False))
+                _write_deleted(generation, segment_id, sorted(deleted), Counter())
+                total.update(counted)
+                continue
+            gone = _deleted_words(generation, segment_id)
+            total.update(written["counts"])
+            _take(total, gone["counts"])
+        newly = sorted(deleted - set(gone["deleted"]))
+        # Stored fields stay readable after a deletion until the segment is merged.
+        words = count_words(t for d in newly for t in passage_texts(leaf.stored_fields(d)))
+        work["deleted_read"] += len(newly)
+        _take(total, words)
+        words.update(gone["counts"])
+        _write_deleted(generation, segment_id, sorted(deleted), words)
+    for segment_id in included.keys() - segments.keys():  # merged away
+        written = _read_json(generation / SEGMENT_FILE.format(segment_id))
+        if written is None:  # the total cannot be trusted: count it again
+            (generation / VOCABULARY_FILE).unlink()
+            return write_vocabulary(generation, reader)
+        live = Counter(written["counts"])
+        live.subtract(_deleted_words(generation, segment_id)["counts"])
+        _take(total, live)
+    kept = {name.format(s) for s in segments for name in (SEGMENT_FILE, DELETED_FILE)}
+    for path in generation.glob(SEGMENT_FILE.format("*")):
+        if path.name not in kept:  # merged away, or a writer's segment never committed
+            path.unlink()
+    _write_atomic(generation / VOCABULARY_FILE, json.dumps(
+        {"segments": segments, "counts": total}, ensure_ascii=False, sort_keys=True))
     return work
+
+
+def _take(total: Counter[str], words: dict[str, int]) -> None:
+    """Subtracts `words` from `total`, leaving out words no passage has any more (a pass
+    over what changed, not over the vocabulary)."""
+    for word, n in words.items():
+        left = total.get(word, 0) - n
+        if left > 0:
+            total[word] = left
+        else:
+            total.pop(word, None)
+
+
+def _deleted_words(generation: Path, segment_id: str) -> dict[str, Any]:
+    return _read_json(generation / DELETED_FILE.format(segment_id)) or {
+        "deleted": [], "counts": {}}
+
+
+def _write_deleted(generation: Path, segment_id: str, deleted: list[int],
+                   words: Counter[str]) -> None:
+    _write_atomic(generation / DELETED_FILE.format(segment_id),
+                  json.dumps({"deleted": deleted, "counts": words}, ensure_ascii=False))
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from hubsearch.store import DocumentStore
 from indexer import build, generations
 from indexer.build import build_index
 from indexer.search import PassageSearcher
-from indexer.spelling import VOCABULARY_FILE
+from indexer.spelling import Vocabulary
 
 QUERIES = [
     "duty to notify", "modern slavery", "safeguarding children", "child exploitation",
@@ -64,9 +64,9 @@ def test_a_parallel_full_build_ranks_exactly_as_a_single_process_one(
     expected = _ranking(single)
     assert sum(1 for total, _ in expected if total) >= len(QUERIES) // 2
     assert _ranking(parallel) == expected
-    vocabularies = [(generations.current_generation(s.storage.index_dir) / VOCABULARY_FILE)
-                    .read_text() for s in (single, parallel)]
-    assert vocabularies[0] == vocabularies[1] != ""
+    vocabularies = [Vocabulary.load(generations.current_generation(s.storage.index_dir))
+                    for s in (single, parallel)]
+    assert vocabularies[0].counts == vocabularies[1].counts != {}
 
 
 def test_an_incremental_build_carries_on_from_a_parallel_full_build(tmp_path, monkeypatch):

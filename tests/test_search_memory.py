@@ -277,3 +277,44 @@ def test_the_app_factory_serves_under_uvicorn(hub, tmp_path):
         assert [r["title"] for r in page["results"]] == ["Guide Zanzibarite"]
     finally:
         _stop(proc)
+
+
+def _marker(round_: int) -> str:
+    return f"revision{'abcdefgh'[round_]}marker"
+
+
+def _segment_ids(generation: Path) -> set[str]:
+    with generations.open_index(generation).reader() as reader:
+        return {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+
+
+def test_the_vocabulary_total_stays_exact_through_revisions_and_merges(hub):
+    """Each build carries the previous total forward (new segments added, deleted passages
+    and merged segments taken away): after many builds it must still equal a recount, and
+    the generation it was copied from must keep its own."""
+    site, settings = hub
+    index_dir = settings.storage.index_dir
+    seen: set[str] = set()
+    merged = False
+    for round_ in range(8):
+        previous = generations.current_generation(index_dir)
+        path = list(DOCS)[round_ % len(DOCS)]
+        site.routes[path] = Page(html_page(
+            f"Guide {path}", [f"{_marker(round_).title()} guidance: {TEXT}"]))
+        run_crawl(settings)
+        assert build_index(settings).mode == "incremental"
+        current = generations.current_generation(index_dir)
+        ids = _segment_ids(current)
+        merged |= bool(seen - ids - _segment_ids(previous)) or bool(
+            _segment_ids(previous) - ids)
+        seen |= ids
+
+        assert Vocabulary.load(current).counts == _live_vocabulary(current)
+        assert Vocabulary.load(previous).counts == _live_vocabulary(previous)
+        assert _marker(round_) in Vocabulary.load(current)
+        if round_ >= 3:  # the page was revised again: its old word is gone
+            assert _marker(round_ - 3) not in Vocabulary.load(current)
+        leftovers = {p.name for p in current.glob("spelling-*.json")} - {
+            f"spelling-{s}{end}" for s in ids for end in (".json", ".deleted.json")}
+        assert not leftovers, "files of segments merged away are removed"
+    assert merged, "Whoosh merged segments along the way (the case to prove)"
