@@ -41,7 +41,7 @@ from hubsearch.openapi import openapi_document
 from hubsearch.serving import RequestLimits, StatusNetworks
 from hubsearch.settings import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
 from hubsearch.status_snapshot import document_status, read_status
-from indexer.build import read_manifest
+from indexer import manifest
 from indexer.query import QueryRefused, query_problem
 from indexer.schema import LANGUAGES
 from indexer.search import (
@@ -273,8 +273,8 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
         if data is None:
             return templates.TemplateResponse(request, "status.html", context, status_code=503)
         serving = searcher.generation()
-        manifest = read_manifest(settings.storage.index_dir / serving) if serving else None
-        context.update(serving=serving, built_at=(manifest or {}).get("built_at"),
+        info = manifest.read_info(settings.storage.index_dir / serving) if serving else None
+        context.update(serving=serving, built_at=(info or {}).get("built_at"),
                        attention=data["documents"])
         return templates.TemplateResponse(request, "status.html", context)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -35,13 +34,12 @@ from hubsearch.locks import stage_lock
 from hubsearch.settings import Settings
 from hubsearch.status_snapshot import save_status
 from hubsearch.store import DocumentRef, DocumentStore, utc_now
-from indexer import generations
+from indexer import generations, manifest
 from indexer.build_codec import BuildCodec
 from indexer.passages import deep_link, split_document
 from indexer.schema import FIELDS, LINK_LIST, LINK_LIST_SHARE, build_schema, language_of
 from indexer.term_pool import BuildSegmentWriter
 
-MANIFEST = "manifest.json"
 # The fields a generation's passages carry (indexer/schema.py); a generation of another
 # format is rebuilt in full, not updated. 2: the passage kind (link lists); 3: the vocabulary
 # kept as a running total (indexer/spelling.py).
@@ -193,20 +191,6 @@ def _add(writer: IndexWriter, key: str, stored: DocumentRef, who: Attribution,
     )
 
 
-def read_manifest(generation: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((generation / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    # Compact: at 200k documents the indented status alone was seconds of every build.
-    tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-    tmp.replace(path)
-
-
 def _write_status(settings: Settings, store: DocumentStore, **outcome: Any) -> None:
     save_status(settings, store, **outcome)
     # The whole report as one JSON file, written by builds before the snapshot.
@@ -270,12 +254,13 @@ def _build_locked(settings: Settings, full: bool,
             raise IndexBuildError(
                 "the document store has no searchable documents; run `hubsearch crawl` first"
             )
-        manifest = None if full or current is None else read_manifest(current)
-        if manifest is not None and manifest.get("format") != INDEX_FORMAT:
+        info = None if full or current is None else manifest.read_info(current)
+        if info is not None and info.get("format") != INDEX_FORMAT:
             # Built with other fields: its segments cannot take this version's passages.
             logger.info("index: the current generation has an older layout; building it anew")
-            manifest = None
-        result = _update(index_dir, current, manifest, docs, _attribute(settings, docs), store,
+            info = None
+        old = manifest.versions(current) if info is not None and current else None
+        result = _update(index_dir, current, old, docs, _attribute(settings, docs), store,
                          _Progress(progress_seconds, started))
         result.seconds = time.monotonic() - started
         try:
@@ -403,30 +388,34 @@ class _Progress:
 def _update(
     index_dir: Path,
     current: Path | None,
-    manifest: dict[str, Any] | None,
+    old: dict[str, str] | None,
     docs: dict[str, DocumentRef],
     attributions: dict[str, Attribution],
     store: DocumentStore,
     progress: _Progress | None = None,
 ) -> BuildResult:
-    old = (manifest or {}).get("documents", {})
+    """Builds the next generation: in full if `old` (the current generation's document
+    versions) is None, else from a copy of `current` and the documents whose version
+    changed."""
     version = {k: attributions[k].version(stored) for k, stored in docs.items()}
-    added = sorted(k for k in docs if k not in old)
-    changed = sorted(k for k in docs if k in old and old[k].get("version") != version[k])
-    removed = sorted(k for k in old if k not in docs)
-    if manifest is not None and current is not None and not (added or changed or removed):
-        total = sum(d["passages"] for d in old.values())
-        return BuildResult(current.name, "unchanged", len(docs), total, 0.0)
+    known = old or {}
+    added = sorted(k for k in docs if k not in known)
+    changed = sorted(k for k in docs if k in known and known[k] != version[k])
+    removed = sorted(k for k in known if k not in docs)
+    if old is not None and current is not None and not (added or changed or removed):
+        documents, total = manifest.totals(current)
+        return BuildResult(current.name, "unchanged", documents, total, 0.0)
 
     generation = generations.new_generation_dir(index_dir)
     writer: IndexWriter | None = None
+    listed: manifest.ManifestWriter | None = None
     try:
-        if manifest is None:
-            mode, entries = "full", {}
+        if old is None:
+            mode = "full"
             ix = index.create_in(str(generation), build_schema())
             todo = sorted(docs)
         else:
-            mode, entries = "incremental", dict(old)
+            mode = "incremental"
             # A copy, so the server keeps reading the untouched current generation.
             shutil.rmtree(generation)
             generations.copy_generation(current, generation)
@@ -435,18 +424,18 @@ def _update(
             # passage (3.1 GB at 1M, more than the full build's peak).
             ix = generations.open_index(generation, writable=True)
             todo = added + changed
+        listed = manifest.ManifestWriter(generation, carry_over=mode == "incremental")
         writer = _writer(ix, full=mode == "full")
         if changed or removed:
             # One query for all of them: each delete_by_term searched every segment again.
             writer.delete_by_query(Or([Term("document_url", key)
                                        for key in changed + removed]))
-        for key in changed + removed:
-            entries.pop(key, None)
+            listed.remove(changed + removed)
         written = 0
         for done, key in enumerate(todo, 1):
             count = _add(writer, key, docs[key], attributions[key], store)
-            entries[key] = {"sha256": docs[key].sha256, "version": version[key],
-                            "passages": count, "url": docs[key].url}
+            listed.put(key, manifest.Entry(url=docs[key].url, sha256=docs[key].sha256,
+                                           version=version[key], passages=count))
             written += count
             if progress is not None:
                 progress.update(done, len(todo), written)
@@ -455,9 +444,10 @@ def _update(
             logger.info("index: %d documents read, writing the new generation", len(todo))
         writer.commit()
         writer = None
-        _write_json(generation / MANIFEST, {"format": INDEX_FORMAT, "built_at": utc_now(),
-                                            "documents": entries})
+        documents, total = listed.finish(format=INDEX_FORMAT, built_at=utc_now())
     except BaseException:
+        if listed is not None:
+            listed.close()
         if writer is not None:
             # Stops a full build's workers; the first error is the one reported.
             with contextlib.suppress(Exception):
@@ -468,8 +458,7 @@ def _update(
     generations.warm(generation, procs=FULL_BUILD_PROCS if mode == "full" else 1)
     generations.switch_to(index_dir, generation)
     generations.prune(index_dir)
-    total = sum(e["passages"] for e in entries.values())
     if mode == "full":
         added, changed, removed = sorted(docs), [], []
-    return BuildResult(generation.name, mode, len(entries), total, 0.0, added, changed,
+    return BuildResult(generation.name, mode, documents, total, 0.0, added, changed,
                        removed, written)

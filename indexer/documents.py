@@ -1,33 +1,31 @@
 """One indexed document by its short id: its passages, in order, from the index generation.
 
 A document's id is a short hash of the URL it is indexed under, so it is stable across
-generations and safe in a URL path. The generation's manifest maps ids back to URLs.
+generations and safe in a URL path. The generation's manifest maps an id back to its URL,
+one row at a time (indexer/manifest.py): no map of every document in each server.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from whoosh.searching import Searcher
 
-from indexer.build import read_manifest
+from indexer import manifest
+from indexer.manifest import document_id
 
-
-def document_id(url: str) -> str:
-    return hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
+__all__ = ["DocumentIndex", "document_id"]
 
 
 class DocumentIndex:
-    """The id -> (url, manifest entry) map of one generation, built once."""
+    """The documents of one generation, by id."""
 
     def __init__(self, generation: Path) -> None:
-        documents = (read_manifest(generation) or {}).get("documents", {})
-        self.by_id = {document_id(url): (url, entry) for url, entry in documents.items()}
+        self.generation = generation
 
     def get(self, searcher: Searcher, doc_id: str) -> dict[str, Any] | None:
-        found = self.by_id.get(doc_id)
+        found = manifest.by_id(self.generation, doc_id)
         if found is None:
             return None
         url, entry = found
@@ -39,8 +37,8 @@ class DocumentIndex:
         return {
             "id": doc_id,
             "url": url,
-            "requested_url": entry.get("url", url),
-            "sha256": entry.get("sha256"),
+            "requested_url": entry.url,
+            "sha256": entry.sha256,
             "title": first.get("title_display", ""),
             "source": first.get("source", ""),
             "language": first.get("language", ""),

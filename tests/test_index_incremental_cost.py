@@ -7,15 +7,18 @@ still index the canonical/attribution rules the full build applied.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import sqlite3
 
 from conftest import guide_fetch, record_guides, settings_for
 
 from crawler.document import ExtractedDocument
 from hubsearch.store import DocumentStore
-from indexer.build import INDEX_FORMAT, MANIFEST, build_index
+from indexer import manifest
+from indexer.build import INDEX_FORMAT, build_index
 from indexer.search import PassageSearcher
 
 HUB = "https://hub.example/hub"
@@ -75,12 +78,25 @@ def test_a_generation_of_an_older_layout_is_built_anew_not_updated(tmp_path):
     settings = settings_for(tmp_path, HUB)
     urls = record_guides(settings, 5)
     build_index(settings, full=True)
-    manifest = settings.storage.index_dir / "current" / MANIFEST
-    data = json.loads(manifest.read_text())
-    assert data.pop("format") == INDEX_FORMAT
-    manifest.write_text(json.dumps(data))
+    current = settings.storage.index_dir / "current"
+    assert manifest.read_info(current)["format"] == INDEX_FORMAT
+    with contextlib.closing(sqlite3.connect(current / manifest.MANIFEST)) as db, db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (str(INDEX_FORMAT - 1),))
     with DocumentStore(settings.storage.store_path) as store:
         store.record_fetch(guide_fetch(urls[1], "Revised guide on the pangolin referral route."))
     result = build_index(settings)
     assert result.mode == "full" and result.documents == 6  # the hub and its five guides
+    assert build_index(settings).mode == "unchanged"
+
+
+def test_a_generation_listed_in_the_old_json_manifest_is_built_anew(tmp_path):
+    # Versions before manifest.sqlite listed documents in manifest.json: such a generation
+    # is of an older layout, whatever it holds.
+    settings = settings_for(tmp_path, HUB)
+    record_guides(settings, 3)
+    build_index(settings, full=True)
+    current = settings.storage.index_dir / "current"
+    (current / manifest.MANIFEST).unlink()
+    (current / "manifest.json").write_text(json.dumps({"format": INDEX_FORMAT, "documents": {}}))
+    assert build_index(settings).mode == "full"
     assert build_index(settings).mode == "unchanged"

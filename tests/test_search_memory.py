@@ -29,8 +29,8 @@ from whoosh.filedb.structfile import BufferFile
 
 import indexer.spelling
 from crawler.run import run_crawl
-from indexer import generations
-from indexer.build import build_index, read_manifest
+from indexer import generations, manifest
+from indexer.build import build_index
 from indexer.search import PassageSearcher
 from indexer.spelling import VOCABULARY_FILE, Vocabulary, vocabulary_from_reader
 
@@ -84,7 +84,7 @@ def test_counts_leave_out_passages_an_incremental_build_deleted(hub):
     index_dir = settings.storage.index_dir
     before = PassageSearcher(index_dir).counts()
     url = f"{site.url}/docs/returns.html"
-    removed = read_manifest(generations.current_generation(index_dir))["documents"][url]
+    removed = manifest.entries(generations.current_generation(index_dir))[url]
     _remove(site, "/docs/returns.html")
     run_crawl(settings)
     assert build_index(settings).removed == [url]
@@ -92,7 +92,7 @@ def test_counts_leave_out_passages_an_incremental_build_deleted(hub):
     with generations.open_index(generations.current_generation(index_dir)).reader() as r:
         assert r.doc_count_all() > r.doc_count(), "the deleted passages are still in place"
     assert PassageSearcher(index_dir).counts() == {
-        "indexed_passages": before["indexed_passages"] - removed["passages"],
+        "indexed_passages": before["indexed_passages"] - removed.passages,
         "indexed_documents": before["indexed_documents"] - 1,
     }
 
@@ -124,8 +124,8 @@ def test_a_generation_without_a_vocabulary_file_still_gets_one_from_its_passages
 def test_an_incremental_build_recounts_only_the_passages_it_changed(hub, monkeypatch):
     site, settings = hub
     index_dir = settings.storage.index_dir
-    old = read_manifest(generations.current_generation(index_dir))["documents"]
-    removed = old[f"{site.url}/docs/returns.html"]["passages"]
+    old = manifest.entries(generations.current_generation(index_dir))
+    removed = old[f"{site.url}/docs/returns.html"].passages
     _remove(site, "/docs/returns.html")
     site.routes["/docs/missing.html"] = Page(
         html_page("Guide Quokkawise", [f"Quokkawise guidance, revised: {TEXT}"]))
@@ -135,7 +135,7 @@ def test_an_incremental_build_recounts_only_the_passages_it_changed(hub, monkeyp
     result = build_index(settings)
 
     assert result.mode == "incremental" and result.changed == [f"{site.url}/docs/missing.html"]
-    changed_before = old[f"{site.url}/docs/missing.html"]["passages"]
+    changed_before = old[f"{site.url}/docs/missing.html"].passages
     # The deleted passages are read back (removed and the changed one's old ones); the new
     # ones were counted as the build wrote them.
     assert result.passages_written >= 1
