@@ -5,6 +5,7 @@ forward and refused backward."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sqlite3
@@ -109,6 +110,26 @@ def test_a_store_made_before_schema_versions_is_migrated_forward(tmp_path):
     with DocumentStore(path) as store:
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert store.last_run().outcome == "finished"
+
+
+def test_a_version_1_store_gets_its_documents_canonical_links_as_a_column(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    fetch = guide_fetch("https://hub.example/docs/print?id=7", "Guide on the duty to notify.")
+    fetch = dataclasses.replace(fetch, document=dataclasses.replace(
+        fetch.document, canonical_url="https://hub.example/docs/duty"))
+    with DocumentStore(path) as store:
+        store.record_fetch(fetch)
+        store.record_fetch(guide_fetch("https://hub.example/docs/plain", "A plain guide."))
+    with sqlite3.connect(path) as db:  # as version 1 left it: no column
+        db.execute("ALTER TABLE documents DROP COLUMN canonical_url")
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+
+    with DocumentStore(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        keys = {ref.url: ref.index_key for ref in store.searchable_refs()}
+    assert keys == {"https://hub.example/docs/print?id=7": "https://hub.example/docs/duty",
+                    "https://hub.example/docs/plain": "https://hub.example/docs/plain"}
 
 
 def test_a_store_from_a_later_version_is_refused_with_one_line(stored):
