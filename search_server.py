@@ -48,6 +48,7 @@ from indexer.search import (
     DOCUMENT_PASSAGES,
     FACETS,
     MAX_LIMIT,
+    SORTS,
     IndexNotReady,
     PassageSearcher,
 )
@@ -108,6 +109,9 @@ class _PageUrls:
             self.base.append(("lang", lang))
         if ui != i18n.DEFAULT_UI:
             self.base.append(("ui", ui))
+        self.sort = getattr(page, "sort", "relevance")
+        if self.sort != "relevance":
+            self.base.append(("sort", self.sort))
         self.filters: list[tuple[str, str]] = []
         self.document = getattr(page, "document", None)
         for name, values in (getattr(page, "filters", None) or {}).items():
@@ -131,6 +135,13 @@ class _PageUrls:
 
     def without_filters(self) -> str:
         return self._qs(self.base)
+
+    def sorted_by(self, sort: str) -> str:
+        """This search (its filters too, from the first page) in another order."""
+        base = [pair for pair in self.base if pair[0] != "sort"]
+        extra = [("document", self.document)] if self.document else []
+        return self._qs(base + self.filters + extra + ([("sort", sort)] if sort != "relevance"
+                                                        else []))
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -184,7 +195,8 @@ def _choice_param(request: Request, name: str, choices: tuple[str, ...]) -> str 
 
 def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> Starlette:
     searcher = searcher or PassageSearcher(
-        settings.storage.index_dir, synonyms_path=settings.search.synonyms_path
+        settings.storage.index_dir, synonyms_path=settings.search.synonyms_path,
+        best_bets_path=settings.search.best_bets_path,
     )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     status_guard = StatusNetworks(None, settings.server.status_networks)
@@ -197,6 +209,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
         lang = _choice_param(request, "lang", LANGUAGES)
         filters = _filter_params(request)
         document = request.query_params.get("document") or None
+        sort = _choice_param(request, "sort", SORTS) or "relevance"
         # The same rule /openapi.json states: an http(s) URL's start; the rest is looked up.
         if document is not None and (len(document) > 2000 or not DOCUMENT_URL.match(document)):
             raise HTTPException(400, "document must be the http(s) URL of a document")
@@ -206,7 +219,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
         if problem is not None:
             raise HTTPException(400, problem)
         page = searcher.search(query, limit=limit, offset=offset, lang=lang, filters=filters,
-                               document=document)
+                               document=document, sort=sort)
         if not page.total_passages:
             metrics.zero_results.inc()  # a count only: the words themselves are never kept
         return query, page

@@ -13,6 +13,7 @@ one naming another host is recorded as ignored, so no page can speak with anothe
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from crawler.document import ExtractedDocument, Section
@@ -26,6 +27,8 @@ MAX_SECTION_CHARS = 200_000
 MAX_DOCUMENT_CHARS = 10_000_000
 MAX_LINKS = 1_000
 MAX_URL_CHARS = 2_000
+# The only form of an updated date a document keeps (crawler/updated_date.py).
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _cut(text: str, limit: int) -> str:
@@ -75,4 +78,6 @@ def bound_document(document: ExtractedDocument) -> ExtractedDocument:
         links=[link for link in document.links if len(link) <= MAX_URL_CHARS][:MAX_LINKS],
         canonical_url=document.canonical_url
         if not document.canonical_url or len(document.canonical_url) <= MAX_URL_CHARS else None,
+        updated_at=document.updated_at
+        if isinstance(document.updated_at, str) and _DAY.fullmatch(document.updated_at) else None,
     )

@@ -39,6 +39,8 @@ class ExtractedDocument:
     canonical_url: str | None = None
     # A canonical URL on another host, which is not trusted (crawler/bounds.py).
     ignored_canonical_url: str | None = None
+    # When the document says it was last updated, as YYYY-MM-DD (crawler/updated_date.py).
+    updated_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,4 +56,5 @@ class ExtractedDocument:
             links=list(data.get("links", [])),
             canonical_url=data.get("canonical_url"),
             ignored_canonical_url=data.get("ignored_canonical_url"),
+            updated_at=data.get("updated_at"),
         )

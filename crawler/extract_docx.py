@@ -18,6 +18,7 @@ from docx.styles.style import BaseStyle
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from crawler import updated_date
 from crawler.document import ExtractedDocument, ExtractionError
 from crawler.outline import OutlineSections, clean_text
 
@@ -60,6 +61,7 @@ def extract_docx(body: bytes, url: str, language_hint: str = "") -> ExtractedDoc
     return builder.document(
         meta_title=clean_text(document.core_properties.title or ""), url=url,
         doc_type="docx", language_hint=language_hint, kind="Word document",
+        updated_at=updated_date.from_datetime(document.core_properties.modified),
     )
 
 

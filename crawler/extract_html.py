@@ -19,6 +19,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
+from crawler import updated_date
 from crawler.document import ExtractedDocument, Section
 from crawler.language import detect_language, normalise_text
 from crawler.main_content import main_text
@@ -93,6 +94,7 @@ def extract_html(body: bytes | str, url: str, language_hint: str = "") -> Extrac
         sections=sections,
         links=_links(link_tags, base, url),
         canonical_url=canonical,
+        updated_at=updated_date.from_html(body),
     )
 
 

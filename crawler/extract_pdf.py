@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from crawler import updated_date
 from crawler.document import ExtractedDocument, ExtractionError, Section
 from crawler.language import detect_language, normalise_text
 
@@ -45,6 +46,7 @@ class _RawPdf:
     pages: list[str]
     title: str
     outline: list[_Heading]
+    updated_at: str | None = None
 
 
 def extract_pdf(body: bytes, url: str, language_hint: str = "") -> ExtractedDocument:
@@ -58,7 +60,8 @@ def extract_pdf(body: bytes, url: str, language_hint: str = "") -> ExtractedDocu
         if pages is None:
             reason = pdfium_error or "no pages"
             raise ExtractionError(f"not a readable PDF: {reason}")
-        raw = _RawPdf(pages, raw.title if raw else "", raw.outline if raw else [])
+        raw = _RawPdf(pages, raw.title if raw else "", raw.outline if raw else [],
+                      raw.updated_at if raw else None)
     keep = {_key(h.title) for h in raw.outline}
     pages = _strip_running_lines([_clean_page(p) for p in raw.pages], keep)
     if not any(pages):
@@ -72,6 +75,7 @@ def extract_pdf(body: bytes, url: str, language_hint: str = "") -> ExtractedDocu
         doc_type="pdf",
         language=language_hint or detect_language(sample),
         sections=sections,
+        updated_at=raw.updated_at,
     )
 
 
@@ -97,8 +101,9 @@ def _read_with_pdfium(body: bytes) -> tuple[_RawPdf | None, str]:
                 pages.append("")  # one bad page should not lose the rest
             finally:
                 page.close()
-        title = str(pdf.get_metadata_dict(skip_empty=True).get("Title", ""))
-        return _RawPdf(pages, title, _outline(pdf, len(pages))), ""
+        metadata = pdf.get_metadata_dict(skip_empty=True)
+        return _RawPdf(pages, str(metadata.get("Title", "")), _outline(pdf, len(pages)),
+                       updated_date.from_pdf(metadata)), ""
     finally:
         # Native memory: do not wait for the garbage collector on long crawls.
         pdf.close()

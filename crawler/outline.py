@@ -76,7 +76,7 @@ class OutlineSections:
 
 
     def document(self, *, meta_title: str, url: str, doc_type: str, language_hint: str,
-                 kind: str) -> ExtractedDocument:
+                 kind: str, updated_at: str | None = None) -> ExtractedDocument:
         """The finished document; its title is the metadata's, the title paragraph's, the
         first heading's or the file name, the first of them there is."""
         title = meta_title or self.title_paragraph or self.first_heading or file_title(url) or url
@@ -89,4 +89,5 @@ class OutlineSections:
             doc_type=doc_type,
             language=language_hint or detect_language(sample),
             sections=sections,
+            updated_at=updated_at,
         )

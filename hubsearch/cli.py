@@ -243,9 +243,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     searcher = PassageSearcher(
-        settings.storage.index_dir, synonyms_path=settings.search.synonyms_path
+        settings.storage.index_dir, synonyms_path=settings.search.synonyms_path,
+        best_bets_path=settings.search.best_bets_path,
     )
-    page = searcher.search(args.query, limit=args.limit, lang=args.lang)
+    page = searcher.search(args.query, limit=args.limit, lang=args.lang, sort=args.sort)
     if args.json:
         print(json.dumps(page.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -254,12 +255,19 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"did you mean: {page.suggestion}")
     if page.matched == "any" and page.total:
         print("no passage has all of your words: showing passages with any of them")
+    for hit in page.best_bets:
+        _print_hit("recommended:", hit)
     for n, hit in enumerate(page.results, 1):
-        where = " > ".join(hit.heading_path)
-        print(f"{n}. {hit.title} — {where}" + (f" (page {hit.page})" if hit.page else ""))
-        print(f"   {hit.deep_link}")
-        print(f"   {hit.snippet_text}")
+        _print_hit(f"{n}.", hit)
     return 0
+
+
+def _print_hit(label: str, hit: Any) -> None:
+    where = " > ".join(hit.heading_path)
+    print(f"{label} {hit.title} — {where}" + (f" (page {hit.page})" if hit.page else "")
+          + (f" (updated {hit.updated})" if hit.updated else ""))
+    print(f"   {hit.deep_link}")
+    print(f"   {hit.snippet_text}")
 
 
 def _count_line(passages: int, documents: int) -> str:
@@ -414,6 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", help="words to search for")
     p.add_argument("--limit", type=_search_limit, default=5, help="results to show (default: 5)")
     p.add_argument("--lang", choices=["en", "cy"], help="language of the query (default: detect)")
+    p.add_argument("--sort", choices=["relevance", "updated"], default="relevance",
+                   help="order: relevance, or most recently updated first (default: relevance)")
     p.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
     p = add("extract", cmd_extract, "Print the extracted structure of a file or URL as JSON.")
     p.add_argument("target", metavar="PATH_OR_URL", help="a local file or an http(s) URL")

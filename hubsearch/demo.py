@@ -70,9 +70,9 @@ def write_kept_config(settings: Settings, folder: Path) -> Path:
     # The demo hub was served on loopback; its sources name 127.0.0.1.
     doc["crawl"] = {"allow_private_networks": True}
     doc["storage"] = {"store_path": "hub.sqlite", "index_dir": "index"}
-    synonyms = settings.search.synonyms_path
-    doc["search"] = {"synonyms_path": str(synonyms.resolve())
-                     if synonyms and synonyms.is_file() else ""}
+    doc["search"] = {key: str(path.resolve()) if path and path.is_file() else ""
+                     for key, path in (("synonyms_path", settings.search.synonyms_path),
+                                       ("best_bets_path", settings.search.best_bets_path))}
     sources = tomlkit.aot()
     for source in settings.sources:
         sources.append(tomlkit.item({

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from indexer.query import MAX_QUERY_CHARS, MAX_WORD_CHARS, MAX_WORDS
-from indexer.search import DOCUMENT_PASSAGES, FACETS, MAX_LIMIT
+from indexer.search import DOCUMENT_PASSAGES, FACETS, MAX_LIMIT, SORTS
 
 __all__ = ["MAX_QUERY_CHARS", "openapi_document"]
 
@@ -45,6 +45,12 @@ _HIT = {
         "fetched_at": {"type": "string"},
         "more_in_document": {"type": "integer"},
         "more_in_document_params": {"type": ["object", "null"]},
+        "recommended": {"type": "boolean",
+                        "description": "pinned for this query by the maintainers (best bets)"},
+        "updated": {"type": "string",
+                    "description": "when the document says it was last updated (YYYY-MM-DD; "
+                                   "its own metadata, else the server's Last-Modified), or "
+                                   "empty"},
     },
 }
 
@@ -73,6 +79,11 @@ _SEARCH = {
         "filters": {"type": "object"},
         "document": {"type": ["string", "null"]},
         "facets": {"type": "object"},
+        "sort": {"enum": list(SORTS)},
+        "best_bets": {"type": "array", "items": _HIT,
+                      "description": "passages the maintainers pinned for this query, shown "
+                                     "before results on the first page (not counted in "
+                                     "total)"},
         "results": {"type": "array", "items": _HIT},
     },
 }
@@ -139,6 +150,11 @@ def openapi_document() -> dict[str, Any]:
                     {"name": "offset", "in": "query",
                      "schema": {"type": "integer", "minimum": 0, "maximum": 10000}},
                     {"name": "lang", "in": "query", "schema": {"enum": ["en", "cy"]}},
+                    {"name": "sort", "in": "query",
+                     "description": "relevance (the default), or updated: the passages of the "
+                                    "most recently updated documents first, those that give "
+                                    "no date last",
+                     "schema": {"enum": list(SORTS)}},
                     {"name": "document", "in": "query",
                      "description": "list every match in this one document",
                      "schema": {"type": "string", "pattern": "^https?://[^\\s/]+",

@@ -178,6 +178,14 @@ SPEC: dict[str, tuple[Option, ...]] = {
             "Synonyms and acronyms file (relative to config); empty for none. Re-read on change."
             " When set, the file must exist.",
         ),
+        Option(
+            "best_bets_path",
+            str,
+            "best_bets.toml",
+            "Best bets file: documents pinned for common queries, shown first and marked as"
+            " recommended (relative to config); empty for none. Re-read on change. When set,"
+            " the file must exist.",
+        ),
     ),
     "storage": (
         Option("store_path", str, "data/hub.sqlite", "SQLite document store (relative to config)."),
@@ -308,8 +316,9 @@ class IndexSettings:
 
 @dataclass(frozen=True)
 class SearchSettings:
-    # None: search without synonyms.
+    # None: search without synonyms, without best bets.
     synonyms_path: Path | None = None
+    best_bets_path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -483,18 +492,17 @@ def _storage_path(
     return base / raw
 
 
-def _synonyms_path(
-    values: dict[str, dict[str, Any]], text: str, base: Path, explicit: bool
+def _search_file(
+    values: dict[str, dict[str, Any]], text: str, base: Path, search: Any, key: str
 ) -> Path | None:
-    raw = values["search"]["synonyms_path"]
+    raw = values["search"][key]
     if not raw.strip():
         return None
-    # The default names a file that may not exist (no synonyms then); a path someone wrote
-    # down that is missing is a mistake, and would silently search without synonyms.
-    problem = checks.existing_file_problem(base / raw) if explicit else None
+    # The default names a file that may not exist (none then); a path someone wrote down
+    # that is missing is a mistake, and would silently search without it.
+    problem = checks.existing_file_problem(base / raw) if key in search else None
     if problem:
-        where = _where(text, "search", "synonyms_path")
-        raise ConfigError(f"search.synonyms_path{where}: {problem}")
+        raise ConfigError(f"search.{key}{_where(text, 'search', key)}: {problem}")
     return base / raw
 
 
@@ -667,7 +675,8 @@ def parse_settings(text: str, path: Path) -> Settings:
     store_path = _storage_path(values, text, "store_path", base, want_dir=False)
     index_dir = _storage_path(values, text, "index_dir", base, want_dir=True)
     search = doc.get("search", {})
-    synonyms_path = _synonyms_path(values, text, base, explicit="synonyms_path" in search)
+    synonyms_path = _search_file(values, text, base, search, "synonyms_path")
+    best_bets_path = _search_file(values, text, base, search, "best_bets_path")
     return Settings(
         path=path.resolve(),
         crawl=CrawlSettings(**values["crawl"]),
@@ -675,7 +684,7 @@ def parse_settings(text: str, path: Path) -> Settings:
         server=ServerSettings(**values["server"]),
         schedule=ScheduleSettings(**values["schedule"]),
         index=IndexSettings(**values["index"]),
-        search=SearchSettings(synonyms_path=synonyms_path),
+        search=SearchSettings(synonyms_path=synonyms_path, best_bets_path=best_bets_path),
         sources=tuple(sources),
         page=PageSettings(**values["page"]),
     )
@@ -718,9 +727,9 @@ def settings_from_json(text: str) -> Settings:
                if k in data["server"]}}),
         schedule=ScheduleSettings(**data["schedule"]),
         index=IndexSettings(**data["index"]),
-        search=SearchSettings(
-            synonyms_path=Path(p) if (p := data.get("search", {}).get("synonyms_path")) else None
-        ),
+        search=SearchSettings(**{
+            key: Path(p) if (p := data.get("search", {}).get(key)) else None
+            for key in ("synonyms_path", "best_bets_path")}),
         sources=tuple(Source(**{**s, "audience": tuple(s.get("audience", ()))})
                       for s in data["sources"]),
         page=PageSettings(**data.get("page", {})),

@@ -134,6 +134,7 @@ class DocumentRef(NamedTuple):
     fetched_at: str | None
     canonical_url: str | None
     links: tuple[str, ...]  # a hub page's links (empty for other documents)
+    last_modified: str | None = None  # the Last-Modified header of the stored copy
 
     @property
     def index_key(self) -> str:
@@ -611,15 +612,16 @@ class DocumentStore:
             """
             SELECT url, final_url, source, is_source, sha256, last_success_at, fetched_at,
                 canonical_url,
-                CASE WHEN is_source = 1 THEN json_extract(document, '$.links') END AS links
+                CASE WHEN is_source = 1 THEN json_extract(document, '$.links') END AS links,
+                last_modified
             FROM documents WHERE document IS NOT NULL ORDER BY url
             """
         )
         for (url, final_url, source, is_source, sha256, last_success_at, fetched_at,
-             canonical_url, links) in rows:
+             canonical_url, links, last_modified) in rows:
             yield DocumentRef(url, final_url or url, source, bool(is_source), sha256,
                               last_success_at, fetched_at, canonical_url,
-                              tuple(json.loads(links)) if links else ())
+                              tuple(json.loads(links)) if links else (), last_modified)
 
     def document(self, url: str) -> ExtractedDocument | None:
         """The stored body of one document, decoded."""

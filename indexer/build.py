@@ -27,6 +27,7 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.query import Or, Term
 from whoosh.writing import IndexWriter, SegmentWriter
 
+from crawler import updated_date
 from crawler.bounds import bound_document
 from crawler.document import ExtractedDocument
 from hubsearch.errors import HubsearchError
@@ -42,7 +43,7 @@ from indexer.term_pool import BuildSegmentWriter
 
 # The fields a generation's passages carry (indexer/schema.py); a generation of another
 # format is rebuilt in full, not updated. 2: the passage kind (link lists); 3: the vocabulary
-# kept as a running total (indexer/spelling.py).
+# kept as a running total (indexer/spelling.py), the manifest in SQLite, the updated date.
 INDEX_FORMAT = 3
 LEGACY_STATUS = "status.json"
 # How often a build says how far it is (one log line; `hubsearch index` shows them on stderr,
@@ -107,6 +108,7 @@ def add_document(
     source: str,
     audience: tuple[str, ...] | list[str] = (),
     fetched_at: str = "",
+    last_modified: str | None = None,
 ) -> int:
     """Index one document's passages under `key` (its URL); returns how many were written.
 
@@ -138,6 +140,7 @@ def add_document(
             position=passage.position,
             fetched_at=fetched_at,
             kind=LINK_LIST if passage.link_share >= LINK_LIST_SHARE else None,
+            updated=document.updated_at or updated_date.from_http(last_modified),
         )
         count += 1
     return count
@@ -188,6 +191,7 @@ def _add(writer: IndexWriter, key: str, stored: DocumentRef, who: Attribution,
     return add_document(
         writer, key, document, source=who.source, audience=who.audience,
         fetched_at=stored.last_success_at or stored.fetched_at or "",
+        last_modified=stored.last_modified,
     )
 
 

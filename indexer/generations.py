@@ -89,6 +89,7 @@ def warm(generation: Path, procs: int = 1) -> dict[str, int]:
         MATCHING_FIELDS,
         MULTI_FACETS,
         SINGLE_FACETS,
+        UPDATED_FIELD,
     )
     from indexer.spelling import write_vocabulary
 
@@ -106,7 +107,8 @@ def warm(generation: Path, procs: int = 1) -> dict[str, int]:
             work = write_vocabulary(generation, reader)
             work.update(write_generation_postings(generation, reader, fieldnames))
         work["column_segments_written"] = write_generation_columns(
-            generation, reader, (*SINGLE_FACETS, DOCUMENT_FIELD, KIND_FIELD), MULTI_FACETS)
+            generation, reader, (*SINGLE_FACETS, DOCUMENT_FIELD, KIND_FIELD, UPDATED_FIELD),
+            MULTI_FACETS)
         return work
 
 

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS documents (
     passages INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_by_id ON documents (id);
+CREATE INDEX IF NOT EXISTS documents_by_url ON documents (url);
 """
 
 
@@ -105,6 +106,16 @@ def by_id(generation: Path, doc_id: str) -> tuple[str, Entry] | None:
         row = db.execute("SELECT key, url, sha256, version, passages FROM documents "
                          "WHERE id = ?", (doc_id,)).fetchone() if db else None
     return (row[0], Entry(*row[1:])) if row else None
+
+
+def key_for_url(generation: Path, url: str) -> str | None:
+    """The key a document is indexed under, given that key or the URL it was requested
+    by (a link on the hub that redirects, or names a page with a canonical link)."""
+    with _reading(generation) as db:
+        row = db.execute("SELECT key FROM documents WHERE key = ? UNION ALL "
+                         "SELECT key FROM documents WHERE url = ? LIMIT 1",
+                         (url, url)).fetchone() if db else None
+    return row[0] if row else None
 
 
 def entries(generation: Path) -> dict[str, Entry]:

@@ -48,6 +48,8 @@ DOCUMENT_FIELD = "document_url"
 # documents), ranked below prose about the same words (indexer/search.py).
 KIND_FIELD = "kind"
 LINK_LIST = "links"
+# When the passage's document says it was last updated (YYYY-MM-DD), for sorting by date.
+UPDATED_FIELD = "updated"
 # Most of a section's text is link text: it lists documents rather than saying anything.
 LINK_LIST_SHARE = 0.5
 
@@ -124,6 +126,7 @@ def build_schema(ranking: Ranking = RANKING) -> Schema:
         position=STORED(),
         fetched_at=STORED(),
         kind=ID(sortable=True),
+        updated=ID(stored=True, sortable=True),
     )
 
 

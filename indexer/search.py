@@ -34,7 +34,8 @@ from whoosh.searching import Searcher
 from crawler.bounds import MAX_HEADING_CHARS, MAX_HEADING_DEPTH, MAX_TITLE_CHARS
 from crawler.language import detect_language
 from hubsearch.errors import HubsearchError
-from indexer import generations
+from indexer import generations, manifest
+from indexer.best_bets import BestBetsFile, choose_passage
 from indexer.documents import DocumentIndex, document_id
 from indexer.highlight import Highlighter
 from indexer.matching import BulkMatcher, GenerationArrays, Matches, ranked
@@ -48,6 +49,7 @@ from indexer.schema import (
     LINK_LIST,
     MULTI_FACETS,
     SINGLE_FACETS,
+    UPDATED_FIELD,
     language_of,
     weighting,
 )
@@ -75,6 +77,8 @@ LINK_LIST_WEIGHT = 0.5
 FACETS = ("source", "doc_type", "language", "audience")
 ANALYSIS_CACHE_SIZE = 50_000
 DEFAULT_SYNONYMS = Path(__file__).resolve().parent.parent / "synonyms.toml"
+# How a result list can be ordered: by relevance, or most recently updated first.
+SORTS = ("relevance", "updated")
 
 
 class _Or(Or):
@@ -106,6 +110,10 @@ class Hit:
     document_id: str = ""
     more_in_document: int = 0
     more_in_document_params: dict[str, str] | None = None
+    # Pinned for this query by the maintainers (indexer/best_bets.py), not ranked.
+    recommended: bool = False
+    # When the document says it was last updated (YYYY-MM-DD), or "" if it does not say.
+    updated: str = ""
     snippet_text: str = field(repr=False, default="")
     # The page puts "N more in this document" under the last hit of a document.
     last_of_document: bool = field(repr=False, default=True)
@@ -143,6 +151,10 @@ class ResultPage:
     total_passages: int = 0
     # Words of the query left out: too long to be words, or past the most a query uses.
     words_ignored: int = 0
+    # Passages maintainers pinned for this query, shown before `results` (first page only).
+    best_bets: list[Hit] = field(default_factory=list)
+    # "relevance", or "updated": most recently updated documents first (SORTS).
+    sort: str = "relevance"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -155,11 +167,20 @@ class ResultPage:
             "suggestion": self.suggestion,
             "total_passages": self.total_passages,
             "words_ignored": self.words_ignored,
+            "sort": self.sort,
             "filters": self.filters,
             "document": self.document,
             "facets": self.facets,
+            "best_bets": [h.to_dict() for h in self.best_bets],
             "results": [h.to_dict() for h in self.results],
         }
+
+
+def _has_any(stored: dict[str, Any], name: str, values: list[str]) -> bool:
+    """True if the stored passage has one of `values` for filter `name`."""
+    raw = stored.get(name) or ""
+    have = set(raw.split(",")) if name in MULTI_FACETS else {raw}
+    return not have.isdisjoint(values)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -189,13 +210,33 @@ class Generation:
         # index's columns and postings (not its stored passages), counted in bulk per query;
         # postings from the arrays the indexer wrote into the generation.
         self.arrays = GenerationArrays(searcher, SINGLE_FACETS, MULTI_FACETS,
-                                       generation=path, optional=(KIND_FIELD,))
+                                       generation=path,
+                                       optional=(KIND_FIELD, UPDATED_FIELD))
         # Counted by the indexer (indexer/spelling.py), not from every stored passage here.
         self.vocabulary = vocabulary
         # (field, text) -> analysed terms and phrase slop, for query words (see _Builder).
         self.analysis: dict[tuple[str, str], tuple[list[str], int]] = {}
         # id -> document, built on the first /api/documents request of this generation.
         self.documents: DocumentIndex | None = None
+        self._updated_rank: np.ndarray | None = None
+
+    def by_updated(self, found: Matches) -> Matches:
+        """`found` (in ranking order) with the latest updated first; a stable sort, so
+        passages of one date keep their ranking order, and those with no date go last."""
+        if self._updated_rank is None:
+            codes, values = self.arrays.codes.get(UPDATED_FIELD, (None, []))
+            if codes is None:
+                rank = np.full(self.arrays.size, -1, dtype=np.int64)
+            else:
+                # ISO days sort as text: each value's rank, -1 (no date) last of all.
+                order = np.empty(len(values) + 1, dtype=np.int64)
+                order[np.argsort(values, kind="stable")] = np.arange(len(values))
+                order[-1] = -1
+                rank = order[codes]
+            self._updated_rank = rank
+        ids, scores = found
+        newest = np.argsort(-self._updated_rank[ids], kind="stable")
+        return ids[newest], scores[newest]
 
 
 @dataclass
@@ -376,13 +417,16 @@ def _suggestion(query: str, corrections: dict[str, str]) -> str | None:
 
 
 class PassageSearcher:
-    def __init__(self, index_dir: Path, synonyms_path: Path | None = DEFAULT_SYNONYMS) -> None:
-        """Search `index_dir`'s current generation; `synonyms_path=None` for no synonyms."""
+    def __init__(self, index_dir: Path, synonyms_path: Path | None = DEFAULT_SYNONYMS,
+                 best_bets_path: Path | None = None) -> None:
+        """Search `index_dir`'s current generation; `synonyms_path=None` for no synonyms,
+        `best_bets_path` for pinned answers (indexer/best_bets.py)."""
         self.index_dir = Path(index_dir)
         self._local = threading.local()
         # One per matching text field: a word's terms there are looked up once.
         self._highlighters: dict[str, Highlighter] = {}
         self._synonyms = SynonymsFile(synonyms_path)
+        self._best_bets = BestBetsFile(best_bets_path)
         self._generations: dict[Path, Generation] = {}
         self._generations_lock = threading.Lock()
         # Passages and documents of the generation being served, counted once.
@@ -485,6 +529,7 @@ class PassageSearcher:
         filters: dict[str, list[str]] | None = None,
         document: str | None = None,
         collapse: bool = True,
+        sort: str = "relevance",
     ) -> ResultPage:
         """Rank passages for `query`.
 
@@ -492,6 +537,8 @@ class PassageSearcher:
         source, doc_type, language and audience to accepted values (any of them). `document`
         keeps only that document's passages and turns collapsing off; `collapse=False` gives
         the plain passage ranking (at most PER_DOCUMENT passages per document otherwise).
+        `sort="updated"` puts the passages of the most recently updated documents first
+        (those that give no date last), by relevance within a date.
         Raises QueryRefused for a query over MAX_QUERY_CHARS (indexer/query.py).
         """
         problem = query_problem(query)
@@ -509,7 +556,8 @@ class PassageSearcher:
         synonyms = self._synonyms.get()
         language = lang if lang in LANGUAGES else self._detect(query, parsed, builder)
         page = ResultPage(query, 0, limit, offset, [], "all", language,
-                          filters=chosen, document=document, words_ignored=parsed.ignored)
+                          filters=chosen, document=document, words_ignored=parsed.ignored,
+                          sort=sort if sort in SORTS else "relevance")
         if parsed.empty:
             return page
 
@@ -555,6 +603,8 @@ class PassageSearcher:
             page.matched = "any"
         page.facets = self._facets(arrays, ids, chosen)
         kept = (ids[passes], scores[passes])
+        if page.sort == "updated":
+            kept = derived.by_updated(kept)
         page.total_passages = len(kept[0])
         rows, total, more = self._collapse(arrays, kept, collapse and document is None,
                                            offset + limit)
@@ -564,7 +614,29 @@ class PassageSearcher:
             wanted.setdefault(fieldname, set()).add(text)
         page.results = self._hits(searcher, wanted, arrays, rows[offset : offset + limit],
                                   more, query, lang)
+        if offset == 0 and document is None:
+            page.best_bets = self._pinned(searcher, query, chosen, wanted)
+            # Shown once: a pinned passage is not repeated among the ranked ones.
+            pinned = {hit.deep_link for hit in page.best_bets}
+            page.results = [hit for hit in page.results if hit.deep_link not in pinned]
         return page
+
+    def _pinned(self, searcher: Searcher, query: str, chosen: dict[str, list[str]],
+                wanted: dict[str, set[str]]) -> list[Hit]:
+        """The passages best_bets.toml pins for `query` that the index holds and the
+        chosen filters let through."""
+        hits = []
+        for bet in self._best_bets.get().for_query(query):
+            key = manifest.key_for_url(self._local.generation, bet.url)
+            passages = [dict(p) for p in searcher.documents(document_url=key)] if key else []
+            if not passages:
+                continue  # not indexed (any more): a bet never points at nothing
+            stored = choose_passage(passages, bet.heading)
+            if all(_has_any(stored, name, values) for name, values in chosen.items()):
+                hit = self._hit(searcher, stored, 0.0, wanted)
+                hit.recommended = True
+                hits.append(hit)
+        return hits
 
     @staticmethod
     def _corrections(parsed: UserQuery, synonyms: Synonyms, builder: _Builder,
@@ -758,5 +830,6 @@ class PassageSearcher:
             page=int(page) if page else None,
             score=round(float(score), 4),
             fetched_at=stored.get("fetched_at", ""),
+            updated=stored.get(UPDATED_FIELD) or "",
             snippet_text=_plain_snippet(text),
         )

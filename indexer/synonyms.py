@@ -8,17 +8,13 @@ still rank first. The file is re-read when it changes: maintainers need no resta
 
 from __future__ import annotations
 
-import logging
-import os
-import threading
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubsearch.errors import HubsearchError
 from indexer.query import words_of
-
-logger = logging.getLogger("hubsearch.synonyms")
+from indexer.watched_file import WatchedFile
 
 DEFAULT_WEIGHT = 0.5
 # The longest member, in words, that is looked for in a query.
@@ -105,43 +101,8 @@ def load_synonyms(path: Path) -> Synonyms:
     return parse_synonyms(data, str(path))
 
 
-class SynonymsFile:
-    """synonyms.toml, re-read when its modification time changes (checked on each use).
-
-    A missing file means no synonyms. A file broken by an edit is logged and the last good
-    version keeps serving, so a typo never takes search down; it fails at start-up instead.
-    """
+class SynonymsFile(WatchedFile[Synonyms]):
+    """synonyms.toml, re-read when it changes (indexer/watched_file.py)."""
 
     def __init__(self, path: Path | None) -> None:
-        self.path = Path(path) if path else None
-        self._lock = threading.Lock()
-        self._stamp: int | None = None
-        self._current = Synonyms()
-        self.get(strict=True)
-
-    def _mtime(self) -> int | None:
-        try:
-            return os.stat(self.path).st_mtime_ns if self.path else None
-        except OSError:
-            return None
-
-    def get(self, strict: bool = False) -> Synonyms:
-        stamp = self._mtime()
-        if stamp == self._stamp:
-            return self._current
-        with self._lock:
-            if stamp != self._stamp:
-                if stamp is None:
-                    if self.path is not None:
-                        logger.warning("no synonyms file at %s; searching without synonyms",
-                                       self.path)
-                    self._current = Synonyms()
-                else:
-                    try:
-                        self._current = load_synonyms(self.path)  # type: ignore[arg-type]
-                    except SynonymsError as exc:
-                        if strict:
-                            raise
-                        logger.error("%s; keeping the previous synonyms", exc)
-                self._stamp = stamp
-        return self._current
+        super().__init__(path, load_synonyms, Synonyms(), "synonyms")

@@ -25,13 +25,13 @@ def hubsearch(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
-    # The copy keeps using the repository's synonyms file: a configured one must exist.
+    # The copy keeps using the repository's synonyms and best bets: configured files must
+    # exist.
     text = REAL_CONFIG.read_text(encoding="utf-8")
-    assert 'synonyms_path = "synonyms.toml"' in text
-    path.write_text(
-        text.replace('synonyms_path = "synonyms.toml"', f"synonyms_path = '{REPO}/synonyms.toml'"),
-        encoding="utf-8",
-    )
+    for name in ("synonyms", "best_bets"):
+        assert f'{name}_path = "{name}.toml"' in text
+        text = text.replace(f'{name}_path = "{name}.toml"', f"{name}_path = '{REPO}/{name}.toml'")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
