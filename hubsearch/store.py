@@ -217,11 +217,40 @@ def _canonical_url_column(db: sqlite3.Connection) -> None:
                " WHERE document IS NOT NULL")
 
 
+_REVISION = "UPDATE revision SET n = n + 1; " \
+    "UPDATE documents SET rev = (SELECT n FROM revision) WHERE url = NEW.url;"
+# One statement each: a migration runs in one transaction, which executescript would commit.
+_REVISIONS = (
+    # `store` tells this store from another put in its place (a backup keeps it).
+    "CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 1), "
+    "n INTEGER NOT NULL, store TEXT NOT NULL)",
+    "INSERT OR IGNORE INTO revision VALUES (1, 0, lower(hex(randomblob(8))))",
+    "CREATE INDEX IF NOT EXISTS documents_by_rev ON documents (rev)",
+    f"CREATE TRIGGER IF NOT EXISTS documents_inserted AFTER INSERT ON documents "
+    f"BEGIN {_REVISION} END",
+    f"CREATE TRIGGER IF NOT EXISTS documents_updated AFTER UPDATE ON documents "
+    f"WHEN NEW.rev IS OLD.rev BEGIN {_REVISION} END",
+    f"CREATE TRIGGER IF NOT EXISTS fetch_logged AFTER INSERT ON fetches BEGIN {_REVISION} END",
+)
+
+
+def _revisions(db: sqlite3.Connection) -> None:
+    """2 -> 3: every change to a document's row, or a fetch logged for it, stamps the row
+    with the store's next revision number (SQLite triggers, so no write path can forget),
+    so the status snapshot rewrites what changed since it last looked without comparing
+    every row (hubsearch/status_snapshot.py)."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
+    if "rev" not in have:
+        db.execute("ALTER TABLE documents ADD COLUMN rev INTEGER NOT NULL DEFAULT 0")
+    for statement in _REVISIONS:
+        db.execute(statement)
+
+
 # The store's schema version (SQLite's user_version) and the step from each earlier one.
 # A change to a table adds a step here and a test that opens a store of the version before.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _crawl_run_outcomes, 1: _canonical_url_column}
+    0: _crawl_run_outcomes, 1: _canonical_url_column, 2: _revisions}
 
 
 class StoreVersionError(HubsearchError):

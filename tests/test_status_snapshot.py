@@ -83,3 +83,72 @@ def test_a_damaged_status_snapshot_is_written_again_at_the_next_build(built):
     assert build_index(built).mode == "incremental"
     status = client.get("/api/status").json()
     assert status["documents_total"] == len(URLS) + 1 and status["index"]["switched"]
+
+
+def _count_stamps(monkeypatch) -> list[str]:
+    stamped: list[str] = []
+    original = snapshot._digest
+
+    def counting(text):
+        stamped.append(text)
+        return original(text)
+
+    monkeypatch.setattr(snapshot, "_digest", counting)
+    return stamped
+
+
+def test_a_build_reads_only_the_rows_the_store_changed_since_it_last_looked(built,
+                                                                           monkeypatch):
+    """Comparing every document's stamp took 0.65 s of a 200k-passage build: the store's
+    revision numbers say which rows changed, whichever way they changed."""
+    stamped = _count_stamps(monkeypatch)
+    made = _count_lines_made(monkeypatch)
+    with DocumentStore(built.storage.store_path) as store:
+        store.record_not_modified(URLS[1])
+        # Dropped for no longer being linked: a row change with no fetch logged.
+        store.db.execute("UPDATE documents SET state = 'gone' WHERE url = ?", (URLS[7],))
+        store.db.commit()
+    build_index(built)
+    assert sorted(made) == sorted([URLS[1], URLS[7]])
+    assert len(stamped) == 2
+    assert document_status(built.storage.index_dir, URLS[7])["state"] == "gone"
+
+
+def test_a_store_restored_from_an_earlier_backup_is_compared_row_by_row(built, tmp_path,
+                                                                         monkeypatch):
+    from hubsearch.store_backup import backup_store
+
+    backup = tmp_path / "backup.sqlite"
+    backup_store(built.storage.store_path, backup)
+    with DocumentStore(built.storage.store_path) as store:
+        store.record_failure(URLS[2], "hub", "HTTP 503 Service Unavailable", status=503)
+    build_index(built)
+    assert document_status(built.storage.index_dir, URLS[2])["state"] == "stale"
+    backup.replace(built.storage.store_path)  # the restore: its revision is behind the snapshot
+    made = _count_lines_made(monkeypatch)
+    build_index(built)
+    assert made == [URLS[2]], "the one row that differs from the restored store"
+    assert document_status(built.storage.index_dir, URLS[2])["state"] == "ok"
+
+
+def test_another_store_put_in_place_is_compared_row_by_row_even_if_further_on(built,
+                                                                             monkeypatch):
+    # A new store, crawled afresh, can number past what the old one reached: its revision
+    # numbers say nothing about the snapshot's rows.
+    other = built.storage.store_path.with_name("other.sqlite")
+    with DocumentStore(other) as store:
+        # Its first change (revision 1 or so), then enough others to pass the old store.
+        store.record_failure(URLS[4], "hub", "HTTP 404 Not Found", status=404)
+        for n, url in enumerate(URLS):
+            if url != URLS[4]:
+                for _ in range(4):
+                    store.record_fetch(guide_fetch(url, f"Guide {n} on the duty to notify."))
+    with DocumentStore(built.storage.store_path) as old, DocumentStore(other) as new:
+        seen = old.db.execute("SELECT n FROM revision").fetchone()[0]
+        rows = new.db.execute("SELECT rev FROM documents WHERE url = ?", (URLS[4],))
+        assert rows.fetchone()[0] < seen < new.db.execute("SELECT n FROM revision").fetchone()[0]
+    other.replace(built.storage.store_path)
+    made = _count_lines_made(monkeypatch)
+    build_index(built)
+    assert URLS[4] in made
+    assert document_status(built.storage.index_dir, URLS[4])["error"]

@@ -132,6 +132,28 @@ def test_a_version_1_store_gets_its_documents_canonical_links_as_a_column(tmp_pa
                     "https://hub.example/docs/plain": "https://hub.example/docs/plain"}
 
 
+def test_a_migrated_store_numbers_its_changes_from_then_on(tmp_path):
+    path = tmp_path / "v2.sqlite"
+    with DocumentStore(path) as store:
+        store.record_fetch(guide_fetch("https://hub.example/docs/a", "A guide."))
+    with sqlite3.connect(path) as db:  # as version 2 left it: no revisions
+        for trigger in ("documents_inserted", "documents_updated", "fetch_logged"):
+            db.execute(f"DROP TRIGGER {trigger}")
+        db.execute("DROP INDEX documents_by_rev")
+        db.execute("DROP TABLE revision")
+        db.execute("ALTER TABLE documents DROP COLUMN rev")
+        db.execute("PRAGMA user_version = 2")
+    db.close()
+
+    with DocumentStore(path) as store:
+        assert store.db.execute("SELECT rev FROM documents").fetchone()[0] == 0
+        store.record_not_modified("https://hub.example/docs/a")
+        store.record_fetch(guide_fetch("https://hub.example/docs/b", "Another guide."))
+        revs = dict(store.db.execute("SELECT url, rev FROM documents").fetchall())
+        (latest,) = store.db.execute("SELECT n FROM revision").fetchone()
+    assert 0 < revs["https://hub.example/docs/a"] < revs["https://hub.example/docs/b"] == latest
+
+
 def test_a_store_from_a_later_version_is_refused_with_one_line(stored):
     settings, config = stored
     with sqlite3.connect(settings.storage.store_path) as db:
