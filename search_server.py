@@ -42,7 +42,7 @@ from hubsearch.serving import RequestLimits, StatusNetworks
 from hubsearch.settings import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
 from hubsearch.status_snapshot import document_status, read_status
 from indexer import manifest
-from indexer.query import QueryRefused, query_problem
+from indexer.query import MAX_QUERY_CHARS, QueryRefused, query_problem
 from indexer.schema import LANGUAGES
 from indexer.search import (
     DOCUMENT_PASSAGES,
@@ -52,6 +52,7 @@ from indexer.search import (
     IndexNotReady,
     PassageSearcher,
 )
+from indexer.suggest import MAX_SUGGESTIONS
 
 HERE = Path(__file__).resolve().parent / "hubsearch"
 OPENAPI = openapi_document()
@@ -224,6 +225,17 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
             metrics.zero_results.inc()  # a count only: the words themselves are never kept
         return query, page
 
+    def api_suggest(request: Request) -> Response:
+        """Completions of what is being typed in the search box (indexer/suggest.py)."""
+        text = request.query_params.get("q") or ""
+        if len(text) > MAX_QUERY_CHARS:
+            raise HTTPException(400, f"q must be at most {MAX_QUERY_CHARS} characters")
+        limit = _int_param(request, "limit", 8, 1, MAX_SUGGESTIONS)
+        response = JSONResponse({"query": text, "suggestions": searcher.suggest(text, limit)})
+        # Typed words are as private as searches: not kept by any cache on the way.
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     def api_search(request: Request) -> Response:
         query, page = run_query(request)
         if page is None:
@@ -271,6 +283,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
             "switch_url": i18n.with_ui(request.url.path, here, t.other),
             "home_url": i18n.with_ui(f"{root}/", [], t.ui),
             "search_action": f"{root}/",
+            "suggest_url": f"{root}/api/suggest",
             # Not linked for a client the status page would answer 404.
             "status_url": i18n.with_ui(f"{root}/status", [], t.ui)
             if status_guard.allows(request.scope) else "",
@@ -349,6 +362,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
             Route("/", search_page),
             Route("/status", status_page),
             Route("/api/search", api_search),
+            Route("/api/suggest", api_suggest),
             Route("/api/status", status),
             Route("/api/documents/{doc_id}", document),
             Route("/openapi.json", openapi),

@@ -10,6 +10,7 @@ from typing import Any
 
 from indexer.query import MAX_QUERY_CHARS, MAX_WORD_CHARS, MAX_WORDS
 from indexer.search import DOCUMENT_PASSAGES, FACETS, MAX_LIMIT, SORTS
+from indexer.suggest import MAX_SUGGESTIONS
 
 __all__ = ["MAX_QUERY_CHARS", "openapi_document"]
 
@@ -163,6 +164,24 @@ def openapi_document() -> dict[str, Any]:
                 ],
                 "responses": {"200": _json(_SEARCH, "Ranked passages"),
                               **_errors(400, 503)},
+            }},
+            "/api/suggest": {"get": {
+                "summary": "Completions of what is being typed: titles and headings, then "
+                           "words of the index (nothing typed is kept or logged)",
+                "parameters": [
+                    {"name": "q", "in": "query", "description": "the text typed so far",
+                     "schema": {"type": "string", "maxLength": MAX_QUERY_CHARS}},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1,
+                                "maximum": MAX_SUGGESTIONS}},
+                ],
+                "responses": {"200": _json({
+                    "type": "object", "required": ["query", "suggestions"],
+                    "properties": {"query": {"type": "string"},
+                                   "suggestions": {"type": "array",
+                                                   "items": {"type": "string"},
+                                                   "maxItems": MAX_SUGGESTIONS}}},
+                    "Suggestions, best first"), **_errors(400, 503)},
             }},
             "/api/documents/{id}": {"get": {
                 "summary": "One document: metadata, fetch history and passages",

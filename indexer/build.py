@@ -184,15 +184,21 @@ def _attribute(settings: Settings, docs: dict[str, DocumentRef]) -> dict[str, At
 
 
 def _add(writer: IndexWriter, key: str, stored: DocumentRef, who: Attribution,
-         store: DocumentStore) -> int:
+         store: DocumentStore) -> manifest.Entry:
+    """Index one stored document; its manifest entry."""
     document = store.document(stored.url)
-    if document is None:  # removed from the store since the list was read
-        return 0
-    return add_document(
-        writer, key, document, source=who.source, audience=who.audience,
-        fetched_at=stored.last_success_at or stored.fetched_at or "",
-        last_modified=stored.last_modified,
-    )
+    count = 0
+    if document is not None:  # else removed from the store since the list was read
+        document = bound_document(document)
+        count = add_document(
+            writer, key, document, source=who.source, audience=who.audience,
+            fetched_at=stored.last_success_at or stored.fetched_at or "",
+            last_modified=stored.last_modified,
+        )
+    return manifest.Entry(
+        url=stored.url, sha256=stored.sha256 or "", version=who.version(stored),
+        passages=count, title=document.title if document else "",
+        headings=manifest.distinct_headings(document.sections) if document else [])
 
 
 def _write_status(settings: Settings, store: DocumentStore, **outcome: Any) -> None:
@@ -437,10 +443,9 @@ def _update(
             listed.remove(changed + removed)
         written = 0
         for done, key in enumerate(todo, 1):
-            count = _add(writer, key, docs[key], attributions[key], store)
-            listed.put(key, manifest.Entry(url=docs[key].url, sha256=docs[key].sha256,
-                                           version=version[key], passages=count))
-            written += count
+            entry = _add(writer, key, docs[key], attributions[key], store)
+            listed.put(key, entry)
+            written += entry.passages
             if progress is not None:
                 progress.update(done, len(todo), written)
         if progress is not None and progress.said:

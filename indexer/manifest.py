@@ -17,16 +17,18 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 MANIFEST = "manifest.sqlite"
+MAX_HEADINGS = 200  # per document, kept for suggestions
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -36,7 +38,9 @@ CREATE TABLE IF NOT EXISTS documents (
     url      TEXT NOT NULL,      -- the URL as requested
     sha256   TEXT NOT NULL,
     version  TEXT NOT NULL,      -- what, changed, makes the build index it again
-    passages INTEGER NOT NULL
+    passages INTEGER NOT NULL,
+    title    TEXT NOT NULL DEFAULT '',
+    headings TEXT NOT NULL DEFAULT '[]'  -- JSON: its distinct headings, for suggestions
 );
 CREATE INDEX IF NOT EXISTS documents_by_id ON documents (id);
 CREATE INDEX IF NOT EXISTS documents_by_url ON documents (url);
@@ -56,6 +60,8 @@ class Entry:
     sha256: str
     version: str
     passages: int
+    title: str = ""
+    headings: list[str] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -118,6 +124,27 @@ def key_for_url(generation: Path, url: str) -> str | None:
     return row[0] if row else None
 
 
+def distinct_headings(sections: Iterable[Any]) -> list[str]:
+    """A document's headings, each once, in order (at most MAX_HEADINGS): what suggestions
+    offer besides titles."""
+    seen: dict[str, None] = {}
+    for section in sections:
+        for heading in section.heading_path[1:]:
+            seen.setdefault(heading, None)
+            if len(seen) == MAX_HEADINGS:
+                return list(seen)
+    return list(seen)
+
+
+def titles_and_headings(generation: Path) -> Iterator[tuple[str, list[str]]]:
+    """Every indexed document's title and headings."""
+    with _reading(generation) as db:
+        if db is None:
+            return
+        for title, headings in db.execute("SELECT title, headings FROM documents"):
+            yield title, json.loads(headings)
+
+
 def entries(generation: Path) -> dict[str, Entry]:
     """Every entry by key (for tools and tests: a build reads `versions`)."""
     with _reading(generation) as db:
@@ -162,9 +189,10 @@ class ManifestWriter:
 
     def put(self, key: str, entry: Entry) -> None:
         with self._failing_as_os_error():
-            self.db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+            self.db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             (key, document_id(key), entry.url, entry.sha256, entry.version,
-                             entry.passages))
+                             entry.passages, entry.title,
+                             json.dumps(entry.headings, ensure_ascii=False)))
 
     def finish(self, **meta: Any) -> tuple[int, int]:
         """Records `meta` (format, built_at), commits, and returns (documents, passages)."""

@@ -54,6 +54,7 @@ from indexer.schema import (
     weighting,
 )
 from indexer.spelling import Vocabulary, vocabulary_from_reader
+from indexer.suggest import Suggester
 from indexer.synonyms import Synonyms, SynonymsFile
 
 MAX_LIMIT = 50
@@ -219,6 +220,7 @@ class Generation:
         # id -> document, built on the first /api/documents request of this generation.
         self.documents: DocumentIndex | None = None
         self._updated_rank: np.ndarray | None = None
+        self.suggester: Suggester | None = None
 
     def by_updated(self, found: Matches) -> Matches:
         """`found` (in ranking order) with the latest updated first; a stable sort, so
@@ -466,6 +468,15 @@ class PassageSearcher:
                     self._generations = {current: derived}
                     self._counts = {}
         return derived
+
+    def suggest(self, text: str, limit: int = 8) -> list[str]:
+        """Completions of `text` as typed (indexer/suggest.py)."""
+        _, derived = self._searcher()
+        if derived.suggester is None:
+            with self._generations_lock:  # built once per generation, not once per thread
+                if derived.suggester is None:
+                    derived.suggester = Suggester(self._local.generation, derived.vocabulary)
+        return derived.suggester.suggest(text, limit)
 
     def document(self, doc_id: str, *, offset: int = 0,
                  limit: int = DOCUMENT_PASSAGES) -> dict[str, Any] | None:

@@ -108,6 +108,23 @@ def browser():
         browser.close()
 
 
+@pytest.fixture
+def open_page(browser):
+    """A function opening a fresh page at a viewport, with or without scripts."""
+    contexts = []
+
+    def open_at(viewport: dict[str, int], javascript: bool = True):
+        # bypass_csp lets the test inject axe-core; the served page keeps its strict CSP.
+        context = browser.new_context(bypass_csp=True, viewport=viewport,
+                                      java_script_enabled=javascript)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_at
+    for context in contexts:
+        context.close()
+
+
 def settings_for(tmp: Path, hub_url: str, **crawl: object) -> Settings:
     """Settings crawling one hub page into tmp, fast and without retries (tests only)."""
     from hubsearch.settings import Source

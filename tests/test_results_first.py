@@ -19,22 +19,6 @@ FACET_NAMES = {"source": "Source", "doc_type": "Document type", "language": "Lan
                "audience": "Audience"}
 
 
-@pytest.fixture
-def open_page(browser):
-    contexts = []
-
-    def open_at(viewport: dict[str, int], javascript: bool = True):
-        # bypass_csp lets the test inject axe-core; the served page keeps its strict CSP.
-        context = browser.new_context(bypass_csp=True, viewport=viewport,
-                                      java_script_enabled=javascript)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_at
-    for context in contexts:
-        context.close()
-
-
 def _results(page, base: str, words: str = QUESTION) -> None:
     page.goto(base + "/?q=" + words.replace(" ", "+"))
     page.wait_for_selector("ol.results > li")
