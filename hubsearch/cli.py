@@ -253,6 +253,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     print(_count_line(page.total_passages, page.total))
     if page.suggestion:
         print(f"did you mean: {page.suggestion}")
+    if page.also_searched and page.total_passages:
+        print(f"also searched: {', '.join(page.also_searched)}")
     if page.matched == "any" and page.total:
         print("no passage has all of your words: showing passages with any of them")
     for hit in page.best_bets:

@@ -85,6 +85,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "last_checked": ("last checked", "gwiriwyd ddiwethaf"),
     "whole_document": ("whole document", "y ddogfen gyfan"),
     "recommended": ("Recommended", "Argymhellir"),
+    "also_searched": ("Also searched:", "Wedi chwilio hefyd am:"),
     "suggestions": ("Suggestions", "Awgrymiadau"),
     "suggestions_count": ("{n} suggestions: use the up and down arrows to choose one",
                           "{n} awgrym: defnyddiwch y saethau i fyny ac i lawr i ddewis un"),

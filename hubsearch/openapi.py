@@ -81,6 +81,9 @@ _SEARCH = {
         "document": {"type": ["string", "null"]},
         "facets": {"type": "object"},
         "sort": {"enum": list(SORTS)},
+        "also_searched": {"type": "array", "items": {"type": "string"},
+                          "description": "equivalents searched too (acronyms, English-Welsh "
+                                         "pairs from synonyms.toml), as staff would write them"},
         "best_bets": {"type": "array", "items": _HIT,
                       "description": "passages the maintainers pinned for this query, shown "
                                      "before results on the first page (not counted in "

@@ -78,6 +78,8 @@ LINK_LIST_WEIGHT = 0.5
 FACETS = ("source", "doc_type", "language", "audience")
 ANALYSIS_CACHE_SIZE = 50_000
 DEFAULT_SYNONYMS = Path(__file__).resolve().parent.parent / "synonyms.toml"
+# Equivalents named on a page ("Also searched: ..."), at most.
+MAX_ALSO_SEARCHED = 10
 # How a result list can be ordered: by relevance, or most recently updated first.
 SORTS = ("relevance", "updated")
 
@@ -156,6 +158,8 @@ class ResultPage:
     best_bets: list[Hit] = field(default_factory=list)
     # "relevance", or "updated": most recently updated documents first (SORTS).
     sort: str = "relevance"
+    # Equivalents searched too, from synonyms.toml, as the file writes them.
+    also_searched: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -169,6 +173,7 @@ class ResultPage:
             "total_passages": self.total_passages,
             "words_ignored": self.words_ignored,
             "sort": self.sort,
+            "also_searched": self.also_searched,
             "filters": self.filters,
             "document": self.document,
             "facets": self.facets,
@@ -576,6 +581,9 @@ class PassageSearcher:
         page.suggestion = _suggestion(query, corrections)
 
         units = _units(parsed, synonyms, corrections, builder)
+        page.also_searched = list(dict.fromkeys(
+            synonyms.shown(alternative) for expansion in synonyms.expansions(parsed.words)
+            for alternative in _outermost(expansion.alternatives)))[:MAX_ALSO_SEARCHED]
         arrays = derived.arrays
         bulk = BulkMatcher(searcher, arrays)
         query_all = builder.build(units, parsed.excluded, language, "all")

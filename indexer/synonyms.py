@@ -40,15 +40,24 @@ class Synonyms:
 
     weight: float = DEFAULT_WEIGHT
     table: dict[tuple[str, ...], set[tuple[str, ...]]] = field(default_factory=dict)
+    # Each member as the file writes it ("National Referral Mechanism"), to show staff.
+    display: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     @classmethod
     def from_groups(cls, groups: list[list[str]], weight: float = DEFAULT_WEIGHT) -> Synonyms:
         table: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+        display: dict[tuple[str, ...], str] = {}
         for group in groups:
             members = {tuple(words_of(term)) for term in group} - {()}
             for member in members:
                 table.setdefault(member, set()).update(members - {member})
-        return cls(weight=weight, table=table)
+            for term in group:
+                display.setdefault(tuple(words_of(term)), " ".join(term.split()))
+        return cls(weight=weight, table=table, display=display)
+
+    def shown(self, member: tuple[str, ...]) -> str:
+        """A member as the file writes it."""
+        return self.display.get(member, " ".join(member))
 
     def expansions(self, words: list[str]) -> list[Expansion]:
         """Non-overlapping runs of `words` that have equivalents, longest first from the left."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,15 @@ def test_a_server_uses_the_configured_file(demo_index, tmp_path):
         settings.search, synonyms_path=path))
     data = TestClient(create_app(custom)).get("/api/search", params={"q": "zzsecret"}).json()
     assert data["results"][0]["heading_path"][-1] == "The designated safeguarding person"
+
+
+def test_results_say_in_plain_words_which_equivalents_were_searched(client):
+    data = client.get("/api/search", params={"q": "NRM"}).json()
+    assert "National Referral Mechanism" in data["also_searched"]
+    assert "Mecanwaith Atgyfeirio Cenedlaethol" in data["also_searched"]
+    html = client.get("/", params={"q": "NRM"}).text
+    assert re.search(r"Also searched:[^<]*National Referral Mechanism", html)
+    welsh = client.get("/", params={"q": "NRM", "ui": "cy"}).text
+    assert "Wedi chwilio hefyd am:" in welsh
+    # Nothing to say when no equivalent was used.
+    assert client.get("/api/search", params={"q": "notify"}).json()["also_searched"] == []
