@@ -75,8 +75,10 @@ def write_kept_config(settings: Settings, folder: Path) -> Path:
                                        ("best_bets_path", settings.search.best_bets_path))}
     sources = tomlkit.aot()
     for source in settings.sources:
+        # The titles too: the pages name hub pages by them, not by their config names.
         sources.append(tomlkit.item({
-            "name": source.name, "url": source.url, "follow_links": source.follow_links,
+            "name": source.name, "title": source.title, "title_cy": source.title_cy,
+            "url": source.url, "follow_links": source.follow_links,
             "language": source.language, "audience": list(source.audience)}))
     doc["sources"] = sources
     path = folder / "config.toml"

@@ -11,6 +11,7 @@ import urllib.parse
 import urllib.request
 
 from hubsearch.demo_site import DEMO_ROOT
+from hubsearch.settings import load_settings
 
 
 def test_demo_command_serves_a_search_page_that_finds_the_nrm_page():
@@ -78,6 +79,8 @@ def test_demo_without_config_ignores_the_real_config_and_keep_leaves_a_usable_st
         proc.terminate()
         proc.wait(timeout=20)
     config = str(kept / "config.toml")
+    kept_sources = load_settings(kept / "config.toml").sources
+    assert all(s.title and s.title_cy for s in kept_sources), "hub pages keep their titles"
     report = subprocess.run([sys.executable, "-m", "hubsearch.cli", "report", "--config",
                              config], capture_output=True, text=True, timeout=60)
     assert report.returncode == 0, report.stderr
