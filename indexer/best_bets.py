@@ -18,14 +18,13 @@ at nothing. Everything in the file is bounded: it is read by every search.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hubsearch.errors import HubsearchError
 from indexer.query import words_of
-from indexer.watched_file import WatchedFile
+from indexer.watched_file import WatchedFile, read_toml
 
 MAX_BETS = 2_000
 MAX_QUERIES = 50  # per bet
@@ -102,14 +101,7 @@ def _bet(raw: dict[str, Any], where: str) -> Bet:
 
 
 def load_best_bets(path: Path) -> BestBets:
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise BestBetsError(f"{path}: not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise BestBetsError(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_best_bets(data, str(path))
+    return parse_best_bets(read_toml(path, BestBetsError), str(path))
 
 
 class BestBetsFile(WatchedFile[BestBets]):

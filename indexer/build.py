@@ -116,9 +116,17 @@ def add_document(
     go through it, so the benchmark measures exactly what production indexes.
     """
     # Rows stored before the crawler bounded documents can still hold a 1 MB title.
-    document = bound_document(document)
+    return _add_passages(writer, key, bound_document(document), source=source,
+                         audience=audience, fetched_at=fetched_at, last_modified=last_modified)
+
+
+def _add_passages(writer: IndexWriter, key: str, document: ExtractedDocument, *, source: str,
+                  audience: tuple[str, ...] | list[str], fetched_at: str,
+                  last_modified: str | None) -> int:
+    """`add_document` for a document already bounded."""
     count = 0
     fields = FIELDS[language_of(document.language)]
+    updated = document.updated_at or updated_date.from_http(last_modified)
     for passage in split_document(document):
         writer.add_document(
             passage_id=hashlib.sha1(f"{key}\x00{passage.position}".encode()).hexdigest(),
@@ -140,7 +148,7 @@ def add_document(
             position=passage.position,
             fetched_at=fetched_at,
             kind=LINK_LIST if passage.link_share >= LINK_LIST_SHARE else None,
-            updated=document.updated_at or updated_date.from_http(last_modified),
+            updated=updated,
         )
         count += 1
     return count
@@ -189,8 +197,8 @@ def _add(writer: IndexWriter, key: str, stored: DocumentRef, who: Attribution,
     document = store.document(stored.url)
     count = 0
     if document is not None:  # else removed from the store since the list was read
-        document = bound_document(document)
-        count = add_document(
+        document = bound_document(document)  # once: the manifest keeps its title too
+        count = _add_passages(
             writer, key, document, source=who.source, audience=who.audience,
             fetched_at=stored.last_success_at or stored.fetched_at or "",
             last_modified=stored.last_modified,

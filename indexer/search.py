@@ -55,7 +55,7 @@ from indexer.schema import (
 )
 from indexer.spelling import Vocabulary, vocabulary_from_reader
 from indexer.suggest import Suggester
-from indexer.synonyms import Synonyms, SynonymsFile
+from indexer.synonyms import Expansion, Synonyms, SynonymsFile
 
 MAX_LIMIT = 50
 SNIPPET_WORDS = 45
@@ -368,11 +368,12 @@ class _Builder:
         return query
 
 
-def _units(parsed: UserQuery, synonyms: Synonyms, corrections: dict[str, str],
-           builder: _Builder) -> list[_Unit]:
+def _units(parsed: UserQuery, synonyms: Synonyms, found: list[Expansion],
+           corrections: dict[str, str], builder: _Builder) -> list[_Unit]:
+    """The query's units: `found` are the synonym expansions of its words."""
     units: list[_Unit] = []
     words = parsed.words
-    expansions = {e.start: e for e in synonyms.expansions(words)}
+    expansions = {e.start: e for e in found}
     i = 0
     while i < len(words):
         expansion = expansions.get(i)
@@ -580,9 +581,10 @@ class PassageSearcher:
         corrections = self._corrections(parsed, synonyms, builder, derived.vocabulary)
         page.suggestion = _suggestion(query, corrections)
 
-        units = _units(parsed, synonyms, corrections, builder)
+        expansions = synonyms.expansions(parsed.words)
+        units = _units(parsed, synonyms, expansions, corrections, builder)
         page.also_searched = list(dict.fromkeys(
-            synonyms.shown(alternative) for expansion in synonyms.expansions(parsed.words)
+            synonyms.shown(alternative) for expansion in expansions
             for alternative in _outermost(expansion.alternatives)))[:MAX_ALSO_SEARCHED]
         arrays = derived.arrays
         bulk = BulkMatcher(searcher, arrays)

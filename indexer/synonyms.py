@@ -8,13 +8,12 @@ still rank first. The file is re-read when it changes: maintainers need no resta
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubsearch.errors import HubsearchError
 from indexer.query import words_of
-from indexer.watched_file import WatchedFile
+from indexer.watched_file import WatchedFile, read_toml
 
 DEFAULT_WEIGHT = 0.5
 # The longest member, in words, that is looked for in a query.
@@ -100,14 +99,7 @@ def parse_synonyms(data: dict, where: str = "synonyms.toml") -> Synonyms:
 
 
 def load_synonyms(path: Path) -> Synonyms:
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SynonymsError(f"{path}: not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise SynonymsError(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_synonyms(data, str(path))
+    return parse_synonyms(read_toml(path, SynonymsError), str(path))
 
 
 class SynonymsFile(WatchedFile[Synonyms]):

@@ -11,15 +11,27 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from hubsearch.errors import HubsearchError
 
 logger = logging.getLogger("hubsearch.files")
 
 T = TypeVar("T")
+
+
+def read_toml(path: Path, error: type[HubsearchError]) -> dict[str, Any]:
+    """The parsed file, or `error` with a one-line reason."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror}") from None
 
 
 class WatchedFile(Generic[T]):

@@ -57,8 +57,8 @@ def test_bulk_scores_equal_whoosh_scores(searched, demo_index, text, mode):
     settings, _ = demo_index
     builder = _Builder(searcher, arrays, {})
     parsed = parse_user_query(text)
-    units = _units(parsed, PassageSearcher(settings.storage.index_dir)._synonyms.get(), {},
-                   builder)
+    synonyms = PassageSearcher(settings.storage.index_dir)._synonyms.get()
+    units = _units(parsed, synonyms, synonyms.expansions(parsed.words), {}, builder)
     query = builder.build(units, parsed.excluded, "en", mode)
     assert query is not None
     expected = searcher.search(query, limit=None).top_n
