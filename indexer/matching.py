@@ -278,8 +278,7 @@ class BulkMatcher:
             return ids, scores
         field = self.searcher.schema[fieldname]
         keep = np.zeros(len(ids), dtype=bool)
-        for segment, offset in self.arrays.segments or ():
-            size = segment_size(self.arrays, offset)
+        for segment, offset, size in segment_spans(self.arrays):
             inside = np.flatnonzero((ids >= offset) & (ids < offset + size))
             if not len(inside):
                 continue
@@ -320,10 +319,13 @@ class BulkMatcher:
 _SPAN = 1 << 32
 
 
-def segment_size(arrays: GenerationArrays, offset: int) -> int:
-    """Passages in the segment starting at `offset`."""
-    offsets = [o for _, o in arrays.segments or ()] + [arrays.size]
-    return offsets[offsets.index(offset) + 1] - offset
+def segment_spans(arrays: GenerationArrays) -> list[tuple[Any, int, int]]:
+    """(segment, offset, passages) of each segment, in order. Told apart by place, not by
+    offset: an empty segment starts where the next one does."""
+    segments = list(arrays.segments or ())
+    ends = [offset for _, offset in segments[1:]] + [arrays.size]
+    return [(segment, offset, end - offset)
+            for (segment, offset), end in zip(segments, ends, strict=True)]
 
 
 def _phrases_only(query: Query) -> bool:
