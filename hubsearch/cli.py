@@ -124,7 +124,7 @@ LIVE_PROGRESS_SECONDS = 0.5  # between redraws of a progress line on a terminal
 def _log_to_stderr(name: str) -> None:
     """INFO lines of logger `name` (progress of long work) on stderr, timestamped, for a
     terminal, cron's mail or systemd's journal; stdout keeps the command's result."""
-    from hubsearch.access_log import Stderr
+    from hubsearch.stderr_handler import Stderr
 
     logger = logging.getLogger(name)
     logger.setLevel(logging.INFO)
@@ -227,7 +227,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     host, port = args.host or settings.server.host, args.port or settings.server.port
     if args.workers > 1:
-        from hubsearch.serving import run_workers
+        from hubsearch_web.serving import run_workers
 
         run_workers(settings.path, host, port, args.workers,
                     server=settings.server)
@@ -314,6 +314,47 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_password(args: argparse.Namespace) -> str:
+    """The password to set: one line of stdin with --password-stdin, else asked twice."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for the password on: pipe it with "
+                           "--password-stdin")
+    password = getpass.getpass(f"new password for {args.name}: ")
+    if getpass.getpass("again: ") != password:
+        raise CommandError("the two passwords differ; nothing changed")
+    return password
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from hubsearch import accounts
+    from hubsearch.store import DocumentStore
+
+    settings = _settings(args)
+    action = args.action or "list"
+    if action != "list":
+        accounts.check_name(args.name)
+    password = _new_password(args) if action in ("add", "reset") else ""
+    with DocumentStore(settings.storage.store_path) as store:
+        if action == "list":
+            for row in accounts.names(store):
+                print(f"{row['name']}\tadded {row['created_at']}\tpassword set "
+                      f"{row['changed_at']}")
+        elif action == "add":
+            accounts.add(store, args.name, password)
+            print(f"added maintainer {args.name!r}: they can sign in at /admin")
+        elif action == "reset":
+            accounts.reset(store, args.name, password)
+            print(f"new password for {args.name!r}; their sessions are ended")
+        else:
+            accounts.remove(store, args.name)
+            print(f"removed maintainer {args.name!r}; their sessions are ended")
+    return 0
+
+
 def cmd_schedule(args: argparse.Namespace) -> int:
     from schedules.nightly import nightly_job, run_scheduler
 
@@ -375,8 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the installed version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help: str):
-        p = sub.add_parser(name, parents=[common], help=help, description=help)
+    def add(name: str, func: Callable[[argparse.Namespace], int], help: str,
+            parents: Sequence[argparse.ArgumentParser] = (common,)):
+        p = sub.add_parser(name, parents=list(parents), help=help, description=help)
         p.set_defaults(func=func)
         return p
 
@@ -440,15 +482,31 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--no-follow", action="store_true", help="do not fetch linked documents")
     r = actions.add_parser("remove", parents=[common], help="remove a source by name")
     r.add_argument("name", help="the source's name")
+    p = add("users", cmd_users,
+            "List, add, remove maintainers who sign in to /admin, or reset a password.")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    actions.add_parser("list", parents=[common], help="list the maintainers")
+    for action, text in (("add", "add a maintainer (asks for the password)"),
+                         ("reset", "set a new password (ends their sessions)"),
+                         ("remove", "remove a maintainer (ends their sessions)")):
+        a = actions.add_parser(action, parents=[common], help=text, description=text)
+        a.add_argument("name", help="the maintainer's name: 1-64 of a-z, 0-9, . _ -")
+        if action != "remove":
+            a.add_argument("--password-stdin", action="store_true",
+                           help="read the password from one line of standard input "
+                                "(default: ask twice on the terminal)")
     p = add("schedule", cmd_schedule, "Run the nightly crawl-then-index on the config's cron.")
     runs = p.add_mutually_exclusive_group()
     runs.add_argument("--run-now", action="store_true", help="also run once immediately")
     runs.add_argument("--once", action="store_true",
                       help="run once now and exit, 1 if the run failed (for cron or a "
                            "systemd timer)")
-    p = add("demo", cmd_demo, "Serve the bundled demo hub, crawl and index it, start the server.")
-    # The demo's own config unless one is named: ./config.toml lists the real sources.
-    p.set_defaults(config=None)
+    p = add("demo", cmd_demo, "Serve the bundled demo hub, crawl and index it, start the server.",
+            parents=())
+    # The demo's own config unless one is named: ./config.toml lists the real sources. An
+    # option of its own: set_defaults on the shared one would change every command's default.
+    p.add_argument("--config", default=None, metavar="PATH",
+                   help="config file (default: the bundled demo hub's)")
     p.add_argument("--keep", metavar="DIR",
                    help="leave the store, index and a config naming them in DIR (new or "
                         "empty), to try report, search and serve on (default: a temporary "

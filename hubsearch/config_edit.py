@@ -1,4 +1,5 @@
-"""Add and remove `[[sources]]` in config.toml without disturbing anything else in the file.
+"""Add, change and remove `[[sources]]` in config.toml without disturbing anything else in
+the file: for the `hubsearch sources` command and the maintainers' sources page alike.
 
 This module owns every write to the config file (settings.py only reads it). An edit is made
 to the text, so comments, blank lines and key order survive; tomlkit is used to read the file,
@@ -30,15 +31,59 @@ _ANY_HEADER = re.compile(r"^\s*\[")
 _BLANK_OR_COMMENT = re.compile(r"^\s*(#.*)?$")
 
 
+# What `update_source` may change; a source's name and URL are its identity (remove it and
+# add the new one instead), so every report and audit entry keeps meaning one thing.
+EDITABLE = ("title", "title_cy", "audience", "language", "follow_links")
+
+
 def add_source(
-    path: Path, *, name: str, url: str, follow_links: bool = True, language: str = ""
+    path: Path, *, name: str, url: str, follow_links: bool = True, language: str = "",
+    title: str = "", title_cy: str = "", audience: tuple[str, ...] | list[str] = (),
 ) -> None:
     """Append a `[[sources]]` table to the config at `path`; ConfigError if it is refused."""
     with config_edit_lock(path):
-        _add_source(path, name=name, url=url, follow_links=follow_links, language=language)
+        _add_source(path, name=name, url=url, follow_links=follow_links, language=language,
+                    title=title, title_cy=title_cy, audience=list(audience))
 
 
-def _add_source(path: Path, *, name: str, url: str, follow_links: bool, language: str) -> None:
+def update_source(path: Path, *, name: str, **changes: Any) -> None:
+    """Change EDITABLE keys of the source called `name`; ConfigError if refused. Comments
+    and the layout of the rest of the file are kept."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ConfigError(f"source {name!r}: cannot change {', '.join(sorted(unknown))} "
+                          f"(only {', '.join(EDITABLE)})")
+    if "language" in changes and changes["language"] not in LANGUAGES:
+        raise ConfigError(f"source {name!r}: language must be 'en', 'cy' or empty, got "
+                          f"{changes['language']!r}")
+    with config_edit_lock(path):
+        text, doc = _read(path)
+        existing = _sources(doc)
+        names = [src.get("name") for src in existing]
+        if name not in names:
+            raise ConfigError(f"{path}: no source named {name!r}")
+        index = names.index(name)
+        updated = {**existing[index], **changes}
+        # An empty title or language is the default: not written where there was none.
+        updated = {k: v for k, v in updated.items()
+                   if not (k in ("title", "title_cy", "language") and v == ""
+                           and k not in existing[index])}
+        if updated == existing[index]:
+            return
+        expected = doc.unwrap()
+        expected["sources"] = [updated if i == index else src for i, src in enumerate(existing)]
+        edited = tomlkit.parse(text)
+        table = edited["sources"][index]
+        for key in EDITABLE:
+            if key in updated:
+                table[key] = updated[key]
+            elif key in table:
+                del table[key]
+        _write_checked(path, tomlkit.dumps(edited), expected, name=name, index=index)
+
+
+def _add_source(path: Path, *, name: str, url: str, follow_links: bool, language: str,
+                title: str = "", title_cy: str = "", audience: list[str] | None = None) -> None:
     text, doc = _read(path)
     name = name.strip() if isinstance(name, str) else name
     if not name:
@@ -56,7 +101,11 @@ def _add_source(path: Path, *, name: str, url: str, follow_links: bool, language
         if src.get("url") == url:
             raise ConfigError(f"{path}: source {src.get('name')!r} already has the URL {url!r}")
 
-    new = {"name": name, "url": url, "follow_links": follow_links, "language": language}
+    new: dict[str, Any] = {"name": name, "url": url, "follow_links": follow_links,
+                           "language": language}
+    for key, value in (("title", title), ("title_cy", title_cy), ("audience", audience)):
+        if value:
+            new[key] = value
     expected = doc.unwrap()
     expected["sources"] = [*existing, new]
 
@@ -67,17 +116,7 @@ def _add_source(path: Path, *, name: str, url: str, follow_links: bool, language
     if not _means(candidate, expected):
         # E.g. `sources = [...]` written inline: fall back to tomlkit's structural edit.
         candidate = _structural_add(text, new)
-    try:
-        _write_checked(path, candidate, expected)
-    except ConfigError as exc:
-        # The new source's problem, said of the source rather than of a line in a file that
-        # was never written ("sources[3].url (line 40): ..." -> "source 'x' URL: ...").
-        prefix = re.match(rf"^sources\[{len(existing)}\]\.(\w+)(?: \(line \d+\))?: ", str(exc))
-        if prefix is None:
-            raise
-        raise ConfigError(
-            f"source {name!r} {prefix.group(1)}: {str(exc)[prefix.end():]}"
-        ) from None
+    _write_checked(path, candidate, expected, name=name, index=len(existing))
 
 
 def remove_source(path: Path, *, name: str) -> None:
@@ -184,11 +223,22 @@ def _structural_remove(text: str, index: int) -> str:
     return tomlkit.dumps(doc)
 
 
-def _write_checked(path: Path, text: str, expected: dict[str, Any]) -> None:
+def _write_checked(path: Path, text: str, expected: dict[str, Any], *,
+                   name: str | None = None, index: int | None = None) -> None:
     """Validate the new text as a whole config, then replace the file atomically."""
     if not _means(text, expected):
         raise ConfigError(f"{path}: could not edit the file safely; edit it by hand")
-    parse_settings(text, path)
+    try:
+        parse_settings(text, path)
+    except ConfigError as exc:
+        # The edited source's problem, said of the source rather than of a line in a file
+        # that was never written ("sources[3].url (line 40): ..." -> "source 'x' url: ...").
+        prefix = re.match(rf"^sources\[{index}\]\.(\w+)(?: \(line \d+\))?: ", str(exc))
+        if name is None or prefix is None:
+            raise
+        raise ConfigError(
+            f"source {name!r} {prefix.group(1)}: {str(exc)[prefix.end():]}"
+        ) from None
     _atomic_write(path, text.encode("utf-8"))
 
 

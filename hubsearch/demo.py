@@ -21,7 +21,7 @@ def run_demo(settings: Settings, *, port: int | None = None, keep: Path | None =
     """Crawl, index and serve the demo hub; with `keep`, its store and index (and a config
     naming them) stay in that new or empty directory for `report`, `search` and `serve`."""
     from crawler.run import run_crawl
-    from hubsearch.serving import bind
+    from hubsearch_web.serving import bind
     from indexer.build import build_index
     from search_server import serve
 

@@ -246,11 +246,36 @@ def _revisions(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+_MAINTAINERS = (
+    # Accounts made with `hubsearch users` (hubsearch/accounts.py): argon2id hashes only.
+    "CREATE TABLE IF NOT EXISTS maintainers (name TEXT PRIMARY KEY, "
+    "password_hash TEXT NOT NULL, created_at TEXT NOT NULL, changed_at TEXT NOT NULL)",
+    # Signed-in sessions: the SHA-256 of each cookie's token, never the token.
+    "CREATE TABLE IF NOT EXISTS sessions (token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, "
+    "csrf TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS sessions_by_name ON sessions (name)",
+    # Who did what and when (hubsearch/audit.py); never a password or a token.
+    "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, "
+    "target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', "
+    "client TEXT NOT NULL DEFAULT '')",
+    "CREATE INDEX IF NOT EXISTS audit_by_action ON audit (action, at)",
+    # The key session cookies are signed with, made once per store.
+    "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+
+def _maintainers(db: sqlite3.Connection) -> None:
+    """3 -> 4: maintainer accounts, their sessions and the audit log of what they did."""
+    for statement in _MAINTAINERS:
+        db.execute(statement)
+
+
 # The store's schema version (SQLite's user_version) and the step from each earlier one.
 # A change to a table adds a step here and a test that opens a store of the version before.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _crawl_run_outcomes, 1: _canonical_url_column, 2: _revisions}
+    0: _crawl_run_outcomes, 1: _canonical_url_column, 2: _revisions, 3: _maintainers}
 
 
 class StoreVersionError(HubsearchError):

@@ -194,3 +194,72 @@ def record_guides(settings: Settings, count: int,
         for n, url in enumerate(urls):
             store.record_fetch(guide_fetch(url, f"Guide number {n} on the duty to notify."))
     return urls
+
+
+MAINTAINER = ("morgan", "a long enough passphrase")
+
+
+def add_maintainer(settings: Settings, name: str = MAINTAINER[0],
+                   password: str = MAINTAINER[1]) -> None:
+    """A maintainer account in the settings' store, as `hubsearch users add` makes one."""
+    from hubsearch import accounts
+    from hubsearch.store import DocumentStore
+
+    with DocumentStore(settings.storage.store_path) as store:
+        accounts.add(store, name, password)
+
+
+def login_form_token(client, path: str = "/admin/login") -> str:
+    """The CSRF value of the sign-in form (its cookie is kept by the client)."""
+    import re
+
+    page = client.get(path)
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def sign_in(client, name: str = MAINTAINER[0], password: str = MAINTAINER[1], **extra: str):
+    """Sign `client` in through the form, as a person would; the response (a redirect)."""
+    token = login_form_token(client)
+    return client.post("/admin/login", data={"csrf": token, "name": name,
+                                             "password": password, **extra},
+                       follow_redirects=False)
+
+
+def page_csrf(html: str) -> str:
+    """The session's CSRF value from a signed-in page's forms."""
+    import re
+
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def own_store(settings: Settings, tmp: Path) -> Settings:
+    """`settings` with a private copy of its store, with no accounts, sessions or audit
+    entries (those a test makes stay out of the shared demo store), over the same index."""
+    import sqlite3
+
+    from hubsearch.store import DocumentStore
+
+    target = tmp / "hub.sqlite"
+    with sqlite3.connect(settings.storage.store_path) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    with DocumentStore(target) as store, store.db:
+        for table in ("maintainers", "sessions", "audit"):
+            store.db.execute(f"DELETE FROM {table}")
+    return dataclasses.replace(settings, storage=StorageSettings(
+        store_path=target, index_dir=settings.storage.index_dir))
+
+
+@pytest.fixture(scope="session")
+def live_maintainer(live_server, demo_index) -> tuple[str, str]:
+    """A maintainer account in the live server's store: (name, password)."""
+    from hubsearch.accounts import AccountError
+
+    try:
+        add_maintainer(demo_index[0])
+    except AccountError:
+        pass  # made already by another test of this session
+    return MAINTAINER

@@ -4,6 +4,7 @@ and error shapes for unknown routes."""
 from __future__ import annotations
 
 import pytest
+from conftest import add_maintainer, own_store, sign_in
 from starlette.testclient import TestClient
 
 from search_server import create_app
@@ -15,7 +16,12 @@ def client(demo_index):
     return TestClient(create_app(settings))
 
 
-def test_a_result_links_to_its_document_with_passages_and_fetch_history(client):
+def test_a_result_links_to_its_document_with_passages_and_a_maintainer_sees_its_history(
+        demo_index, tmp_path):
+    settings = own_store(demo_index[0], tmp_path)
+    add_maintainer(settings)
+    client = TestClient(create_app(settings))
+    sign_in(client)
     hit = client.get("/api/search", params={"q": "duty to notify"}).json()["results"][0]
     doc = client.get(f"/api/documents/{hit['document_id']}").json()
     assert doc["url"] == hit["document_url"] and doc["title"] == hit["title"]

@@ -11,9 +11,9 @@ import re
 
 import pytest
 
-from hubsearch.access_log import Stderr
 from hubsearch.cli import main
 from hubsearch.settings import StorageSettings
+from hubsearch.stderr_handler import Stderr
 from indexer import build
 
 PROGRESS = re.compile(r"index: (\d+) of (\d+) documents, (\d+) passages, \d+ s elapsed$")

@@ -47,7 +47,7 @@ def test_api_never_errors_and_matches_its_schema(demo_index):
 
 
 def test_the_schema_says_what_each_count_counts():
-    from hubsearch.openapi import openapi_document
+    from hubsearch_web.openapi import openapi_document
 
     search = next(node for node in _walk(openapi_document())
                   if "total_passages" in node.get("properties", {}))

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import add_maintainer, sign_in
 from sitekit import break_some, maintained_hub
 from starlette.testclient import TestClient
 
@@ -81,6 +82,10 @@ def test_api_status_serves_the_report_saved_with_the_index(crawled):
     before = client.get("/api/status")
     assert before.status_code == 503 and before.json()["error"]["message"]
     build_index(settings)
+    public = client.get("/api/status").json()
+    assert public["documents"] == [] and public["documents_needing_attention"] >= 1
+    add_maintainer(settings)
+    sign_in(client)
     data = client.get("/api/status").json()
     assert data["index"]["switched"] is True and data["serving"] == data["index"]["generation"]
     assert {d["url"]: d["state"] for d in data["documents"]}[f"{url}/docs/flaky.html"] == "stale"

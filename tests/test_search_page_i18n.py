@@ -14,9 +14,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from crawler.document import ExtractedDocument, Section
-from hubsearch import i18n
 from hubsearch.settings import PageSettings, StorageSettings, load_settings
 from hubsearch.store import DocumentStore, Fetch
+from hubsearch_web import i18n
 from indexer.build import build_index
 from search_server import create_app
 

@@ -26,9 +26,9 @@ from starlette.testclient import TestClient
 from crawler.bounds import MAX_HEADING_CHARS, MAX_HEADING_DEPTH, MAX_TITLE_CHARS
 from crawler.document import ExtractedDocument, Section
 from hubsearch.cli import main
-from hubsearch.serving import bind, uvicorn_config
 from hubsearch.settings import StorageSettings, load_settings
 from hubsearch.store import DocumentStore, Fetch
+from hubsearch_web.serving import bind, uvicorn_config
 from indexer.build import build_index
 from indexer.passages import MAX_CHARS
 from indexer.query import MAX_WORD_CHARS, MAX_WORDS, QueryRefused, parse_user_query
@@ -291,7 +291,7 @@ def test_any_text_through_the_api_is_never_a_server_error(client, text):
 
 @contextmanager
 def served(app, **limits) -> Iterator[tuple[str, int]]:
-    """The app under uvicorn with hubsearch/serving.py's limits, on a loopback port."""
+    """The app under uvicorn with hubsearch_web/serving.py's limits, on a loopback port."""
     sock = bind("127.0.0.1", 0)
     server = uvicorn.Server(uvicorn_config(app, log_level="warning", **limits))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -355,10 +355,30 @@ def test_a_request_body_is_refused_without_being_read(app):
             conn.sendall(b"GET /api/search?q=care HTTP/1.1\r\nHost: x\r\n"
                          b"Content-Length: 100000000\r\n\r\n" + b"x" * 65536)
             response = _read_all(conn)
-        assert _status(response) == 413 and b"request bodies are not accepted" in response
+        assert _status(response) == 413 and b"accepted only by the maintainers' forms" \
+            in response
         chunked = _request(address, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
                                     b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
         assert _status(chunked) == 413
+        # The maintainers' forms take small bodies of a declared length only.
+        for head in (b"Content-Length: 100000000", b"Transfer-Encoding: chunked"):
+            form = _request(address, b"POST /admin/login HTTP/1.1\r\nHost: x\r\n" + head
+                            + b"\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n")
+            assert _status(form) == 413, head
+        assert _healthz(address) == 200
+
+
+def test_a_form_body_trickled_in_is_cut_off(app, monkeypatch):
+    """Slowloris on a form: the declared body must arrive within FORM_SECONDS."""
+    from hubsearch_web import admin_session
+
+    monkeypatch.setattr(admin_session, "FORM_SECONDS", 1.0)
+    with served(app) as address:
+        started = time.monotonic()
+        slow = _request(address, b"POST /admin/login HTTP/1.1\r\nHost: x\r\n"
+                                 b"Content-Type: application/x-www-form-urlencoded\r\n"
+                                 b"Content-Length: 100\r\n\r\nname=")
+        assert _status(slow) == 408 and time.monotonic() - started < 4
         assert _healthz(address) == 200
 
 

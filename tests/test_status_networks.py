@@ -1,5 +1,6 @@
-"""server.status_networks keeps the maintainers' pages (/status, /api/status, /metrics) to the
-networks named; server.root_path and the proxy settings are checked like every other key."""
+"""server.status_networks keeps the maintainers' pages (/status, /api/status, /metrics,
+/admin) to the networks named; server.root_path and the proxy settings are checked like
+every other key."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from conftest import LiveServer
 from hubsearch.settings import ConfigError, parse_settings
 from search_server import create_app
 
-MAINTAINERS = ("/status", "/api/status", "/metrics")
+MAINTAINERS = ("/status", "/api/status", "/metrics", "/admin", "/admin/login")
 
 
 def _status(url: str) -> int:
@@ -32,7 +33,7 @@ def _serving(settings, networks: tuple[str, ...]) -> LiveServer:
 def test_a_client_outside_the_status_networks_gets_404_and_search_still_works(demo_index):
     settings, _ = demo_index
     with _serving(settings, ("10.0.0.0/8",)) as live:
-        assert [_status(live.url + p) for p in MAINTAINERS] == [404, 404, 404]
+        assert [_status(live.url + p) for p in MAINTAINERS] == [404] * len(MAINTAINERS)
         assert _status(live.url + "/api/search?q=guidance") == 200
         with urllib.request.urlopen(live.url + "/?q=guidance", timeout=30) as response:
             assert 'href="/status' not in response.read().decode(), "no link to a 404"
@@ -41,7 +42,8 @@ def test_a_client_outside_the_status_networks_gets_404_and_search_still_works(de
 def test_a_client_inside_the_status_networks_sees_them(demo_index):
     settings, _ = demo_index
     with _serving(settings, ("127.0.0.0/8", "::1/128")) as live:
-        assert [_status(live.url + p) for p in MAINTAINERS] == [200, 200, 200]
+        # /status and /admin lead to the sign-in form (tests/test_admin_sign_in.py).
+        assert [_status(live.url + p) for p in MAINTAINERS] == [200] * len(MAINTAINERS)
         with urllib.request.urlopen(live.url + "/?q=guidance", timeout=30) as response:
             assert 'href="/status' in response.read().decode()
 

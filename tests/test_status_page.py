@@ -7,7 +7,7 @@ import re
 from html import unescape
 
 import pytest
-from conftest import settings_for
+from conftest import add_maintainer, settings_for, sign_in
 from sitekit import ScriptedSite, break_some, maintained_hub
 from starlette.testclient import TestClient
 
@@ -27,6 +27,8 @@ def site_status(tmp_path_factory):
         maintained_hub(site, TEXT)
         settings = settings_for(tmp, f"{site.url}/hub")
         client = TestClient(create_app(settings))
+        add_maintainer(settings)
+        sign_in(client)
         before = client.get("/status")
         run_crawl(settings)
         first = build_index(settings)
@@ -102,8 +104,9 @@ def test_status_page_in_welsh(site_status):
     assert client.get("/status", params={"ui": "cy", "x": "1"}).status_code == 200
 
 
-def test_status_page_has_no_write_actions(site_status):
+def test_status_page_has_no_write_actions_but_signing_out(site_status):
     client, *_ = site_status
     html = client.get("/status").text
-    assert "<form" not in html and "<button" not in html
+    assert re.findall(r'<form method="post" action="([^"]+)"', html) == ["/admin/logout"]
+    assert html.count("<form") == html.count("<button") == 1
     assert client.post("/status").status_code == 405

@@ -6,7 +6,7 @@ written again rather than failing the build."""
 from __future__ import annotations
 
 import pytest
-from conftest import guide_fetch, record_guides, settings_for
+from conftest import add_maintainer, guide_fetch, record_guides, settings_for, sign_in
 from starlette.testclient import TestClient
 
 import hubsearch.status_snapshot as snapshot
@@ -67,7 +67,10 @@ def test_status_gives_the_first_documents_needing_attention_and_counts_them_all(
     (source,) = status["sources"]
     assert source["documents"] == {"ok": 7, "stale": 0, "gone": 5, "failed": 0}
 
-    page = TestClient(create_app(built)).get("/status")
+    client = TestClient(create_app(built))
+    add_maintainer(built)
+    sign_in(client)
+    page = client.get("/status")
     assert page.status_code == 200 and "5 documents need attention." in page.text
 
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow  # minutes: a wheel build and a pip install
 
 REPO = Path(__file__).resolve().parent.parent
 # What a wheel is built from; the rest (.venv, node_modules, data, caches) stays behind.
-SOURCES = ["pyproject.toml", "README.md", "search_server.py",
+SOURCES = ["pyproject.toml", "README.md", "search_server.py", "hubsearch_web",
            "hubsearch", "crawler", "indexer", "schedules"]
 
 

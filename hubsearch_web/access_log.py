@@ -17,10 +17,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from hubsearch.stderr_handler import Stderr
 
 logger = logging.getLogger("hubsearch.access")
 
@@ -49,22 +50,6 @@ class JsonLines(logging.Formatter):
         for name in ("method", "path", "status", "duration_ms"):
             fields[name] = getattr(record, name, None)
         return json.dumps(fields, ensure_ascii=False)
-
-
-class Stderr(logging.StreamHandler):
-    """A handler writing to whatever sys.stderr is when a line is written (not when the
-    handler was made), as logging's own last-resort handler does."""
-
-    def __init__(self) -> None:
-        super().__init__()
-
-    @property  # type: ignore[override]
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _: Any) -> None:
-        pass
 
 
 def handler_config(log_format: str = "text") -> dict[str, Any]:

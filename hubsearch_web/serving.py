@@ -12,7 +12,7 @@ would give are set here, as constants (an operator has no reason to loosen them)
   uvicorn's own keep-alive timer stops at the first byte and never starts on a new
   connection, so without the header deadline a client sending nothing, or one byte a
   second, would hold one of the MAX_CONNECTIONS places for ever (slowloris);
-- request bodies are refused (`RequestLimits`, 413): the server has no write actions.
+- request bodies are refused (`RequestLimits`, 413) but the maintainers' small forms.
 
 The socket is bound here, before uvicorn starts, so a port in use or a bad address is one
 line (`BindError`), not uvicorn's log and exit. With `workers` > 1 that one socket is handed
@@ -40,9 +40,9 @@ from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
 
-from hubsearch import access_log
 from hubsearch.errors import HubsearchError
 from hubsearch.settings import CONFIG_ENV, ServerSettings
+from hubsearch_web import access_log
 
 MAX_CONNECTIONS = 64
 MAX_HEADER_BYTES = 16 * 1024
@@ -215,17 +215,24 @@ def run_workers(config_path: Path, host: str, port: int, workers: int,
     run(WORKER_APP, host, port, workers=workers, server=server)
 
 
+# The maintainers' forms (sign-in, sources) are small: their bodies stay under this.
+MAX_FORM_BYTES = 16 * 1024
+FORM_PATHS = "/admin/"
+
+
 class RequestLimits:
-    """Pure ASGI middleware: a request with a body is answered 413, unread (every endpoint
-    is a GET), and one whose request line and headers pass MAX_HEADER_BYTES, 431."""
+    """Pure ASGI middleware: a request with a body is answered 413, unread, unless it is a
+    POST of at most MAX_FORM_BYTES, its length declared, to a maintainers' form (under
+    /admin/); one whose request line and headers pass MAX_HEADER_BYTES is answered 431."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            if _declares_body(scope["headers"]):
-                await _refuse(send, 413, "request bodies are not accepted")
+            if _declares_body(scope["headers"]) and not _a_form(scope):
+                await _refuse(send, 413, "request bodies are accepted only by the "
+                                         f"maintainers' forms, up to {MAX_FORM_BYTES} bytes")
                 return
             if _header_bytes(scope) > MAX_HEADER_BYTES:
                 await _refuse(send, 431, f"request headers over {MAX_HEADER_BYTES} bytes")
@@ -233,13 +240,19 @@ class RequestLimits:
         await self.app(scope, receive, send)
 
 
-# What maintainers read: link health, index status and metrics (server.status_networks).
+# What maintainers read: link health, index status and metrics, and everything under /admin
+# (server.status_networks).
 STATUS_PATHS = frozenset({"/status", "/api/status", "/metrics"})
 
 
+def _maintainers_path(path: str) -> bool:
+    path = path.rstrip("/")
+    return path in STATUS_PATHS or path == "/admin" or path.startswith("/admin/")
+
+
 class StatusNetworks:
-    """Pure ASGI middleware: /status, /api/status and /metrics answer 404, as if absent, to
-    a client outside `networks` (none: everyone sees them). The client is the address
+    """Pure ASGI middleware: /status, /api/status, /metrics and /admin answer 404, as if
+    absent, to a client outside `networks` (none: everyone sees them). The client is the address
     uvicorn settled on: the forwarded one only when the connection came from a trusted
     proxy (server.trusted_proxies)."""
 
@@ -252,7 +265,7 @@ class StatusNetworks:
             root, path = scope.get("root_path", ""), scope["path"]
             if root and path.startswith(root):
                 path = path[len(root):]
-            if path.rstrip("/") in STATUS_PATHS and not self.allows(scope):
+            if _maintainers_path(path) and not self.allows(scope):
                 await _refuse(send, 404, "Not Found", close=False)
                 return
         await self.app(scope, receive, send)
@@ -282,6 +295,19 @@ async def _refuse(send: Any, status: int, message: str, close: bool = True) -> N
 def _header_bytes(scope: dict) -> int:
     line = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
     return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+
+
+def _a_form(scope: dict) -> bool:
+    """A POST to a maintainers' form, its body's length declared and small."""
+    root, path = scope.get("root_path", ""), scope["path"]
+    if root and path.startswith(root):
+        path = path[len(root):]
+    if scope["method"] != "POST" or not path.startswith(FORM_PATHS):
+        return False
+    lengths = [v for k, v in scope["headers"] if k == b"content-length"]
+    if len(lengths) != 1 or any(k == b"transfer-encoding" for k, _ in scope["headers"]):
+        return False  # chunked, or two lengths: the size is not known before reading
+    return lengths[0].strip().isdigit() and int(lengths[0]) <= MAX_FORM_BYTES
 
 
 def _declares_body(headers: list[tuple[bytes, bytes]]) -> bool:
