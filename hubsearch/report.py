@@ -12,6 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from crawler.bounds import MAX_TITLE_CHARS, MAX_URL_CHARS
+from hubsearch import ownership
 from hubsearch.locks import probe_idle
 from hubsearch.settings import Settings, Source
 from hubsearch.store import CrawlRun, DocumentStore, StoredDocument, utc_now
@@ -103,10 +104,17 @@ def build_report(settings: Settings, store: DocumentStore) -> dict[str, Any]:
     reap_killed_runs(store)
     documents = [document_row(store, d) for d in store.all(bodies=False)]
     by_url = {d["url"]: d for d in documents}
+    # Who owns each document (hubsearch/ownership.py): the hub pages linking to it decide.
+    order = ownership.source_order(settings.sources)
+    linking: dict[str, set[str]] = {}
+    for ref in store.searchable_refs():
+        for link in ref.links:
+            linking.setdefault(link, set()).add(ref.source)
+    owned = Counter((ownership.owner(d["source"], linking.get(d["url"], ()), order), d["state"])
+                    for d in documents if not d["is_source"])
     sources = []
     for source in settings.sources:
-        own = Counter(d["state"] for d in documents
-                      if d["source"] == source.name and not d["is_source"])
+        own = Counter({state: n for (name, state), n in owned.items() if name == source.name})
         sources.append(source_row(source, by_url.get(source.url), own))
     last = store.last_run()
     return {

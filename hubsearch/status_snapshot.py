@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from hubsearch import ownership
 from hubsearch.report import (
     bounded,
     document_row,
@@ -42,7 +43,7 @@ SNAPSHOT = "status.sqlite"
 # Rows of documents needing attention a reader is given; the count of all is given too.
 ATTENTION_LIMIT = 1_000
 # Rows written before a change to the report's line are rewritten once, all of them.
-VERSION = 2
+VERSION = 3
 BUSY_SECONDS = 5.0
 
 _SCHEMA = """
@@ -56,6 +57,11 @@ CREATE TABLE IF NOT EXISTS documents (
     row       TEXT NOT NULL    -- JSON of the report's line
 );
 CREATE INDEX IF NOT EXISTS documents_by_attention ON documents (attention, url);
+CREATE INDEX IF NOT EXISTS documents_by_state ON documents (state, url);
+-- Which hub page links to which URL ("linked from"), rewritten whole at every snapshot:
+-- hub pages are few, and a document's row does not change when a hub page's links do.
+CREATE TABLE IF NOT EXISTS links (hub TEXT NOT NULL, source TEXT NOT NULL, url TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS links_by_url ON links (url);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """
 # Every store column a report line is made from, and the latest fetch (its history).
@@ -131,6 +137,11 @@ def _save(path: Path, settings: Settings, store: DocumentStore,
         db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         removed = db.execute("DELETE FROM documents WHERE url NOT IN "
                              "(SELECT url FROM store.documents)").rowcount
+        db.execute("DELETE FROM links")
+        db.execute("INSERT INTO links SELECT DISTINCT d.url, d.source, j.value "
+                   "FROM store.documents d, json_each(d.document, '$.links') j "
+                   "WHERE d.is_source = 1 AND d.document IS NOT NULL "
+                   "AND json_valid(d.document) AND j.type = 'text'")
         last = store.last_run()
         meta = {"version": VERSION, "store_revision": revision, "generated_at": utc_now(),
                 "index": {"checked_at": utc_now(), **outcome},
@@ -154,9 +165,16 @@ def _digest(text: str) -> str:
 
 
 def _sources(db: sqlite3.Connection, settings: Settings) -> list[dict[str, Any]]:
+    """Each configured source's line, counting the documents it owns (hubsearch/ownership.py)
+    from the links just saved."""
+    db.create_function("owner_of", 2,
+                       ownership.owner_of_packed(ownership.source_order(settings.sources)),
+                       deterministic=True)
     counts: dict[str, Counter[str]] = {}
-    for source, state, n in db.execute("SELECT source, state, count(*) FROM documents "
-                                       "WHERE is_source = 0 GROUP BY source, state"):
+    for source, state, n in db.execute(
+            "SELECT owner_of(d.source, (SELECT group_concat(l.source, char(31)) "
+            "FROM links l WHERE l.url = d.url)) AS owner, d.state, count(*) "
+            "FROM documents d WHERE d.is_source = 0 GROUP BY owner, d.state"):
         counts.setdefault(source, Counter())[state] = n
     out = []
     for source in settings.sources:
@@ -211,3 +229,34 @@ def document_status(index_dir: Path, url: str) -> dict[str, Any] | None:
     finally:
         db.close()
     return json.loads(found[0]) if found else None
+
+
+def link_rows(index_dir: Path, *, state: str | None = None, source: str | None = None,
+              limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int] | None:
+    """Every crawled document's line (hub pages aside), in URL order, optionally of one
+    state and one recorded source, `limit` from `offset`, each with `linked_from` (the hub
+    pages linking to it: [hub URL, source]); and how many match. None before the first
+    build."""
+    db = _connect(index_dir)
+    if db is None:
+        return None
+    where, args = "is_source = 0", []
+    if state:
+        where += " AND state = ?"
+        args.append(state)
+    if source:
+        where += " AND source = ?"
+        args.append(source)
+    try:
+        (total,) = db.execute(f"SELECT count(*) FROM documents WHERE {where}", args).fetchone()
+        rows = [json.loads(r) for (r,) in db.execute(
+            f"SELECT row FROM documents WHERE {where} ORDER BY url LIMIT ? OFFSET ?",
+            [*args, limit, offset])]
+        for row in rows:
+            row["linked_from"] = [list(pair) for pair in db.execute(
+                "SELECT hub, source FROM links WHERE url = ? ORDER BY hub", (row["url"],))]
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        db.close()
+    return rows, total

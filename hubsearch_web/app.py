@@ -29,7 +29,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from hubsearch.settings import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
-from hubsearch_web import admin_routes, admin_sources, search_routes, status_routes
+from hubsearch_web import (
+    admin_links,
+    admin_routes,
+    admin_sources,
+    search_routes,
+    status_routes,
+)
 from hubsearch_web.access_log import ObservedRequests, access_log, loggable
 from hubsearch_web.admin_session import Refused
 from hubsearch_web.metrics import Metrics
@@ -86,6 +92,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
             *status_routes.routes,
             *admin_routes.routes,
             *admin_sources.routes,
+            *admin_links.routes,
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[

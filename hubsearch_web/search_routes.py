@@ -128,6 +128,9 @@ def document(request: Request) -> Response:
     # Health and fetch history come from the status the indexer saved beside the index.
     row = document_status(state.settings.storage.index_dir, found["requested_url"])
     health = {k: v for k, v in (row or {}).items() if k != "history"} or None
+    if health is not None:
+        # One owner everywhere (hubsearch/ownership.py), not the source the crawl recorded.
+        health["source"] = found["source"]
     return JSONResponse({**found, "health": health, "history": (row or {}).get("history", [])})
 
 

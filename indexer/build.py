@@ -30,6 +30,7 @@ from whoosh.writing import IndexWriter, SegmentWriter
 from crawler import updated_date
 from crawler.bounds import bound_document
 from crawler.document import ExtractedDocument
+from hubsearch import ownership
 from hubsearch.errors import HubsearchError
 from hubsearch.locks import stage_lock
 from hubsearch.settings import Settings
@@ -167,12 +168,9 @@ class Attribution:
 
 
 def _attribute(settings: Settings, docs: dict[str, DocumentRef]) -> dict[str, Attribution]:
-    """Each document's source: the first configured source whose hub page links to it.
-
-    The crawl records whichever hub page happened to ask for a shared document first, which
-    varies from night to night; this is stable. The audience is every linking source's tags.
-    """
-    order = {s.name: i for i, s in enumerate(settings.sources)}
+    """Each document's source (hubsearch/ownership.py: the first configured source whose
+    hub page links to it) and audience (every linking source's tags)."""
+    order = ownership.source_order(settings.sources)
     audience_of = {s.name: s.audience for s in settings.sources}
     linked_from: dict[str, list[str]] = {}
     hubs = sorted((d for d in docs.values() if d.is_source),
@@ -192,7 +190,8 @@ def _attribute(settings: Settings, docs: dict[str, DocumentRef]) -> dict[str, At
         if who is None:
             audience = tuple(sorted({tag for name in names
                                      for tag in audience_of.get(name, ())}))
-            who = made[names] = Attribution(names[0], audience)
+            who = made[names] = Attribution(ownership.owner(stored.source, names, order),
+                                            audience)
         attributions[key] = who
     return attributions
 
