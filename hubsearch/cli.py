@@ -355,6 +355,14 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from schedules.nightly import crawl_then_index
+
+    settings = _settings(args)  # a config error is one line before anything starts
+    _log_to_stderr("schedules.nightly")
+    return 0 if crawl_then_index(str(settings.path), args.source, label="refresh") else 1
+
+
 def cmd_schedule(args: argparse.Namespace) -> int:
     from schedules.nightly import nightly_job, run_scheduler
 
@@ -495,6 +503,10 @@ def build_parser() -> argparse.ArgumentParser:
             a.add_argument("--password-stdin", action="store_true",
                            help="read the password from one line of standard input "
                                 "(default: ask twice on the terminal)")
+    p = add("refresh", cmd_refresh,
+            "Crawl now, then index, as the nightly run does (exit 1 if the run failed).")
+    p.add_argument("--source", action="append", metavar="NAME",
+                   help="only this source (repeat; default: all)")
     p = add("schedule", cmd_schedule, "Run the nightly crawl-then-index on the config's cron.")
     runs = p.add_mutually_exclusive_group()
     runs.add_argument("--run-now", action="store_true", help="also run once immediately")

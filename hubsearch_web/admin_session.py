@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import anyio
+import anyio.to_thread
 from itsdangerous import BadSignature, TimestampSigner
 from starlette.datastructures import FormData
 from starlette.requests import ClientDisconnect, Request
@@ -229,3 +230,29 @@ def maintainers_only(page: Callable[[Request, DocumentStore, SignedIn], Response
                 store.close()
 
     return guarded
+
+
+def maintainer_form(handler: Callable[..., Response]) -> Callable[[Request], Any]:
+    """A form POST for signed-in maintainers: origin, session and CSRF token checked,
+    then `handler(request, form, store, who)` in the thread pool (the store, argon2 and
+    config edits block)."""
+
+    async def endpoint(request: Request) -> Response:
+        check_origin(request)
+        form = await read_form(request)
+
+        def run() -> Response:
+            store = open_store(request)
+            try:
+                who = signed_in(request, store)
+                if who is None or store is None:
+                    raise Refused(403, "sign in first")
+                check_csrf(request, who, form)
+                return handler(request, form, store, who)
+            finally:
+                if store is not None:
+                    store.close()
+
+        return await anyio.to_thread.run_sync(run)
+
+    return endpoint

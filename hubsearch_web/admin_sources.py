@@ -16,7 +16,6 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-import anyio.to_thread
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -30,13 +29,9 @@ from hubsearch_web.admin_routes import render
 from hubsearch_web.admin_session import (
     Refused,
     SignedIn,
-    check_csrf,
-    check_origin,
     client_address,
+    maintainer_form,
     maintainers_only,
-    open_store,
-    read_form,
-    signed_in,
 )
 
 MAX_TAGS = 20
@@ -113,31 +108,6 @@ def _posted(form: FormData) -> dict[str, Any]:
         "follow_links": form.get("follow_links") == "on"}
 
 
-def _posting(handler: Any) -> Any:
-    """A form POST for signed-in maintainers: origin and CSRF checked, then `handler`
-    (request, form, store, who) in the thread pool."""
-
-    async def endpoint(request: Request) -> Response:
-        check_origin(request)
-        form = await read_form(request)
-
-        def run() -> Response:
-            store = open_store(request)
-            try:
-                who = signed_in(request, store)
-                if who is None or store is None:
-                    raise Refused(403, "sign in first")
-                check_csrf(request, who, form)
-                return handler(request, form, store, who)
-            finally:
-                if store is not None:
-                    store.close()
-
-        return await anyio.to_thread.run_sync(run)
-
-    return endpoint
-
-
 def _after(request: Request, done: str, name: str) -> Response:
     root = request.scope.get("root_path", "")
     # Forms elsewhere in this process show the change at once (other processes on restart).
@@ -201,9 +171,9 @@ def _remove(request: Request, form: FormData, store: DocumentStore, who: SignedI
 
 routes = [
     Route("/admin/sources", sources_page, methods=["GET"]),
-    Route("/admin/sources", _posting(_add), methods=["POST"]),
+    Route("/admin/sources", maintainer_form(_add), methods=["POST"]),
     Route("/admin/sources/{name}/edit", edit_page, methods=["GET"]),
-    Route("/admin/sources/{name}/edit", _posting(_edit), methods=["POST"]),
+    Route("/admin/sources/{name}/edit", maintainer_form(_edit), methods=["POST"]),
     Route("/admin/sources/{name}/remove", remove_page, methods=["GET"]),
-    Route("/admin/sources/{name}/remove", _posting(_remove), methods=["POST"]),
+    Route("/admin/sources/{name}/remove", maintainer_form(_remove), methods=["POST"]),
 ]

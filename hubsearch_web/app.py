@@ -30,6 +30,7 @@ from starlette.templating import Jinja2Templates
 
 from hubsearch.settings import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
 from hubsearch_web import (
+    admin_crawl,
     admin_links,
     admin_routes,
     admin_sources,
@@ -93,6 +94,7 @@ def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> S
             *admin_routes.routes,
             *admin_sources.routes,
             *admin_links.routes,
+            *admin_crawl.routes,
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[

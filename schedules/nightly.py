@@ -37,6 +37,13 @@ def nightly_job(config_path: str) -> bool:
     failed or reported failures, or an index not switched in, is a failed run (APScheduler
     would call any run that did not raise "executed successfully", so that line is not
     logged; `hubsearch schedule --once` turns this into its exit status)."""
+    return crawl_then_index(config_path)
+
+
+def crawl_then_index(config_path: str, sources: list[str] | None = None,
+                     label: str = "nightly") -> bool:
+    """The nightly run's work, also run now (`hubsearch refresh`, the maintainers' "crawl
+    now"): crawl all sources or only `sources`, then index; its lines start with `label`."""
     # Imported here: the stages are heavy (Scrapy, Whoosh) and the scheduler must start
     # (and its tests run) without them.
     from crawler.run import run_crawl
@@ -47,32 +54,32 @@ def nightly_job(config_path: str) -> bool:
         # Both stages take the store's locks (hubsearch/locks.py). A crawl already running
         # (a manual one) refuses this one: crawling again the same night would count each
         # 404 twice. The index build waits instead, so tonight's crawl still gets indexed.
-        summary = run_crawl(settings)
+        summary = run_crawl(settings, sources=sources or None)
     except HubsearchError as exc:
-        log.error("nightly: run failed: crawl failed: %s; index not rebuilt", exc)
+        log.error("%s: run failed: crawl failed: %s; index not rebuilt", label, exc)
         return False
     except Exception:
-        log.exception("nightly: run failed: crawl failed; index not rebuilt")
+        log.exception("%s: run failed: crawl failed; index not rebuilt", label)
         return False
-    log.info("nightly: crawl: %s", summary.line())
+    log.info("%s: crawl: %s", label, summary.line())
     # A crawl that finished with failures still stored what it fetched; indexing it keeps
     # the index in step with the store (pages that did not change are kept by the crawler).
     if not summary.ok:
-        log.warning("nightly: crawl reported failures; indexing what was stored")
+        log.warning("%s: crawl reported failures; indexing what was stored", label)
     try:
         result = build_index(settings, wait=True)
     except HubsearchError as exc:
         # The quality gate and an empty store are expected outcomes: one line, no traceback.
-        log.error("nightly: run failed: index not switched in: %s", exc)
+        log.error("%s: run failed: index not switched in: %s", label, exc)
         return False
     except Exception:
-        log.exception("nightly: run failed: index build failed; the previous index stays")
+        log.exception("%s: run failed: index build failed; the previous index stays", label)
         return False
-    log.info("nightly: index: %s", result.line())
+    log.info("%s: index: %s", label, result.line())
     if not summary.ok:
-        log.error("nightly: run failed: the crawl reported failures (%s)", summary.line())
+        log.error("%s: run failed: the crawl reported failures (%s)", label, summary.line())
         return False
-    log.info("nightly: run succeeded")
+    log.info("%s: run succeeded", label)
     return True
 
 

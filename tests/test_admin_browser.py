@@ -59,6 +59,12 @@ def test_a_maintainer_signs_in_looks_around_and_signs_out_by_keyboard(
     assert page.locator("table.status-table tbody tr").count() >= 2
     assert axe_violations(page) == []
 
+    for link, heading in (("Crawl now", "Crawl now"), ("Link health", "Link health")):
+        _tab_to(page, link)
+        page.keyboard.press("Enter")
+        page.wait_for_selector(f"h1:text('{heading}')")
+        assert axe_violations(page) == [], link
+
     _tab_to(page, "Status and link health")
     page.keyboard.press("Enter")
     page.wait_for_selector("#attention-heading")

@@ -207,7 +207,7 @@ def fake_stages(monkeypatch):
         def line(self) -> str:
             return "fine"
 
-    def run_crawl(settings):
+    def run_crawl(settings, sources=None):  # the real entry point's signature
         calls.append(f"crawl {len(settings.sources)}")
         if fake.crawl_raises:
             raise RuntimeError("network down")

@@ -156,3 +156,42 @@
   });
   input.addEventListener("blur", close);
 })();
+
+/* Crawl now (/admin/crawl): while a run goes on, its state, count and last lines are
+   fetched every two seconds; when it ends the page reloads to show the outcome. Without
+   scripts the page says to refresh it. */
+(function () {
+  var panel = document.querySelector("[data-crawl-status]");
+  if (!panel) {
+    return;
+  }
+  var hint = panel.querySelector(".no-js-hint");
+  if (hint) {
+    hint.hidden = true;
+  }
+  var state = panel.querySelector("[data-crawl-field=state]");
+  if (!state || state.textContent.trim() !== "running") {
+    return;
+  }
+  function field(name, value) {
+    var element = panel.querySelector("[data-crawl-field=" + name + "]");
+    if (element && value !== null && value !== undefined) {
+      element.textContent = Array.isArray(value) ? value.join("\n") : String(value);
+    }
+  }
+  function poll() {
+    fetch(panel.getAttribute("data-crawl-status"), {credentials: "same-origin"})
+      .then(function (response) { return response.json(); })
+      .then(function (job) {
+        if (job.state !== "running") {
+          window.location.reload();
+          return;
+        }
+        field("fetched", job.fetched);
+        field("log", job.log);
+        setTimeout(poll, 2000);
+      })
+      .catch(function () { setTimeout(poll, 5000); });
+  }
+  setTimeout(poll, 2000);
+})();
