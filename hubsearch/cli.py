@@ -355,6 +355,29 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    from crawler.preview import preview_source
+    from hubsearch.settings import ConfigError, is_http_url
+
+    settings = _settings(args)
+    if not is_http_url(args.url):
+        raise ConfigError(f"not an http(s) URL with a host: {args.url[:200]!r}")
+    result = preview_source(settings, args.url, language=args.language or "")
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    elif "error" in result:
+        print(f"{args.url}: not fetched: {result['error']}")
+    else:
+        print(f"{result['title'] or args.url}: {len(result['follow'])} documents to fetch, "
+              f"{len(result['skip'])} links skipped")
+        for item in result["follow"]:
+            held = f" (stored already, {item['already']})" if item.get("already") else ""
+            print(f"  fetch  {item['type']:<12} {item['url']}{held}")
+        for item in result["skip"]:
+            print(f"  skip   {item['url']}: {item['why']}")
+    return 1 if "error" in result else 0
+
+
 def cmd_refresh(args: argparse.Namespace) -> int:
     from schedules.nightly import crawl_then_index
 
@@ -503,6 +526,11 @@ def build_parser() -> argparse.ArgumentParser:
             a.add_argument("--password-stdin", action="store_true",
                            help="read the password from one line of standard input "
                                 "(default: ask twice on the terminal)")
+    p = add("preview", cmd_preview,
+            "Fetch a proposed source's page once (not stored) and list what it would add.")
+    p.add_argument("url", help="the hub page's http(s) URL")
+    p.add_argument("--language", choices=["en", "cy"], help="language of the page")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p = add("refresh", cmd_refresh,
             "Crawl now, then index, as the nightly run does (exit 1 if the run failed).")
     p.add_argument("--source", action="append", metavar="NAME",

@@ -12,9 +12,12 @@ and the index at the next crawl and index run. Each change is in the audit log.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+import subprocess
+import sys
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -22,7 +25,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hubsearch import audit, config_edit
-from hubsearch.settings import ConfigError, Settings, load_settings
+from hubsearch.network_policy import AddressPolicy
+from hubsearch.settings import ConfigError, Settings, is_http_url, load_settings
 from hubsearch.status_snapshot import read_status
 from hubsearch.store import DocumentStore
 from hubsearch_web.admin_routes import render
@@ -45,18 +49,24 @@ def _config(request: Request) -> Settings:
     return load_settings(path)
 
 
+def settings_policy(settings: Settings) -> AddressPolicy:
+    return AddressPolicy.from_settings(settings.crawl.allow_private_networks,
+                                       settings.crawl.allowed_networks)
+
+
 def _health(request: Request) -> dict[str, dict[str, Any]]:
     status = read_status(request.app.state.settings.storage.index_dir) or {}
     return {row["name"]: row for row in status.get("sources", [])}
 
 
 def _page(request: Request, who: SignedIn, *, form: dict[str, Any] | None = None,
-          problem: str = "", done: str = "", status_code: int = 200) -> Response:
+          problem: str = "", done: str = "", status_code: int = 200,
+          preview: dict[str, Any] | None = None) -> Response:
     settings = _config(request)
     return render(request, "admin_sources.html", {
         "who": who, "here": "sources", "sources": settings.sources,
         "health": _health(request), "form": form or {"follow_links": True},
-        "problem": problem, "done": done}, status_code=status_code)
+        "problem": problem, "done": done, "preview": preview}, status_code=status_code)
 
 
 # What the page says after a change: fixed texts, so a crafted link cannot put words there.
@@ -157,6 +167,39 @@ def _edit(request: Request, form: FormData, store: DocumentStore, who: SignedIn)
     return _after(request, "saved" if changed else "unchanged", source.name)
 
 
+PREVIEW_SECONDS = 120.0
+
+
+def _preview(request: Request, form: FormData, store: DocumentStore, who: SignedIn
+             ) -> Response:
+    """What the proposed page would add: `hubsearch preview` (crawler/preview.py) in a
+    process of its own, as a crawl runs, bounded in time; nothing is stored."""
+    posted = _posted(form)
+    url = posted["url"].strip()
+    settings = _config(request)
+    if not is_http_url(url):
+        return _page(request, who, form=posted, status_code=400,
+                     problem=f"not an http(s) URL with a host: {url[:200]!r}")
+    refusal = settings_policy(settings).host_refusal(urlsplit(url).hostname or "")
+    if refusal:
+        return _page(request, who, form=posted, problem=f"{url[:200]}: {refusal}",
+                     status_code=400)
+    command = [sys.executable, "-m", "hubsearch.cli", "preview", "--json",
+               "--config", str(settings.path)]
+    if posted["language"] in ("en", "cy"):
+        command += ["--language", posted["language"]]
+    try:
+        done = subprocess.run([*command, "--", url], capture_output=True, text=True,
+                              timeout=PREVIEW_SECONDS, stdin=subprocess.DEVNULL,
+                              cwd=str(settings.path.parent))
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    except subprocess.TimeoutExpired:
+        result = {"url": url, "error": f"the page took longer than {PREVIEW_SECONDS:.0f} s"}
+    except (ValueError, IndexError):
+        result = {"url": url, "error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    return _page(request, who, form=posted, preview=result)
+
+
 def _remove(request: Request, form: FormData, store: DocumentStore, who: SignedIn) -> Response:
     source = _source(request)
     try:
@@ -172,6 +215,7 @@ def _remove(request: Request, form: FormData, store: DocumentStore, who: SignedI
 routes = [
     Route("/admin/sources", sources_page, methods=["GET"]),
     Route("/admin/sources", maintainer_form(_add), methods=["POST"]),
+    Route("/admin/sources/preview", maintainer_form(_preview), methods=["POST"]),
     Route("/admin/sources/{name}/edit", edit_page, methods=["GET"]),
     Route("/admin/sources/{name}/edit", maintainer_form(_edit), methods=["POST"]),
     Route("/admin/sources/{name}/remove", remove_page, methods=["GET"]),
