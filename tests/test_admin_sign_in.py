@@ -57,6 +57,36 @@ def test_every_maintainers_page_sends_a_visitor_without_a_session_to_sign_in(adm
     assert "link health" not in response.text.lower()
 
 
+def test_no_maintainers_route_answers_a_request_without_a_session(admin):
+    """Every route under /admin (and /status), whatever it is, as an anonymous visitor
+    reaches it: pages send to the sign-in form, forms are refused, nothing is done."""
+    settings, client = admin
+    token = login_form_token(client)
+    checked = 0
+    for route in client.app.routes:
+        path = getattr(route, "path", "")
+        if not (path.startswith("/admin") or path == "/status") or path == "/admin/login":
+            continue
+        path = path.replace("{name}", "lff-en")
+        for method in sorted(route.methods or ()):
+            if method == "HEAD":
+                continue
+            if method == "GET":
+                response = client.get(path, follow_redirects=False)
+                assert response.status_code == 303, path
+                assert response.headers["location"].startswith("/admin/login?next="), path
+            else:
+                response = client.post(path, data={"csrf": token, "source": "",
+                                                   "url": "https://hub.example/x",
+                                                   "name": "x"}, follow_redirects=False)
+                assert response.status_code == 403, (method, path)
+            checked += 1
+    assert checked >= 14
+    with DocumentStore(settings.storage.store_path) as store:
+        done = [r[0] for r in store.db.execute("SELECT action FROM audit")]
+    assert done == ["user added"]
+
+
 def test_signing_out_without_a_session_is_refused(admin):
     _, client = admin
     token = login_form_token(client)
