@@ -71,11 +71,14 @@ def bound_document(document: ExtractedDocument) -> ExtractedDocument:
             page=section.page,
             link_share=_share(section.link_share),
         ))
+    links = [link for link in document.links if len(link) <= MAX_URL_CHARS][:MAX_LINKS]
     return replace(
         document,
         title=_cut(document.title, MAX_TITLE_CHARS),
         sections=sections,
-        links=[link for link in document.links if len(link) <= MAX_URL_CHARS][:MAX_LINKS],
+        links=links,
+        link_texts={link: _cut(str(document.link_texts[link]), MAX_TITLE_CHARS)
+                    for link in links if document.link_texts.get(link)},
         canonical_url=document.canonical_url
         if not document.canonical_url or len(document.canonical_url) <= MAX_URL_CHARS else None,
         updated_at=document.updated_at

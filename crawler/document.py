@@ -36,6 +36,8 @@ class ExtractedDocument:
     sections: list[Section] = field(default_factory=list)
     # Absolute URLs linked from the main content, in document order (HTML only).
     links: list[str] = field(default_factory=list)
+    # Each link's text where it has one (HTML): what the page calls the document it links.
+    link_texts: dict[str, str] = field(default_factory=dict)
     canonical_url: str | None = None
     # A canonical URL on another host, which is not trusted (crawler/bounds.py).
     ignored_canonical_url: str | None = None
@@ -54,6 +56,7 @@ class ExtractedDocument:
             language=data.get("language", "en"),
             sections=sections,
             links=list(data.get("links", [])),
+            link_texts=dict(data.get("link_texts") or {}),
             canonical_url=data.get("canonical_url"),
             ignored_canonical_url=data.get("ignored_canonical_url"),
             updated_at=data.get("updated_at"),

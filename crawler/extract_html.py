@@ -87,12 +87,14 @@ def extract_html(body: bytes | str, url: str, language_hint: str = "") -> Extrac
         title = builder.first_h1 or _strip_site_suffix(page_title) or url
         sections, link_tags = builder.finish(title), main.find_all("a", href=True)
     text_sample = " ".join(s.text for s in sections[:20])
+    links = _links(link_tags, base, url)
     return ExtractedDocument(
         title=title,
         doc_type="html",
         language=html_lang or language_hint or detect_language(text_sample),
         sections=sections,
-        links=_links(link_tags, base, url),
+        links=list(links),
+        link_texts={link: text for link, text in links.items() if text},
         canonical_url=canonical,
         updated_at=updated_date.from_html(body),
     )
@@ -366,9 +368,11 @@ class _SectionBuilder:
                 self.walk(child)
 
 
-def _links(anchors: Iterable[Tag], base: str, page_url: str) -> list[str]:
+def _links(anchors: Iterable[Tag], base: str, page_url: str) -> dict[str, str]:
+    """Each absolute http(s) link once, in document order, with the text of its first
+    anchor (what a reader of the page would call it)."""
     page = urldefrag(page_url)[0]
-    seen: dict[str, None] = {}
+    seen: dict[str, str] = {}
     for a in anchors:
         href = str(a["href"]).strip()
         if not href or href.startswith("#"):
@@ -376,5 +380,6 @@ def _links(anchors: Iterable[Tag], base: str, page_url: str) -> list[str]:
         absolute = urldefrag(urljoin(base, href))[0]
         if urlsplit(absolute).scheme not in ("http", "https") or absolute == page:
             continue
-        seen.setdefault(absolute, None)
-    return list(seen)
+        if not seen.get(absolute):
+            seen[absolute] = " ".join(a.get_text(" ").split())
+    return seen

@@ -3,7 +3,8 @@
 Its hub page is fetched once by the real crawl (the address guard, robots.txt, the size,
 time and memory bounds, the same extraction) into a throwaway store, and the links its main
 content holds are sorted as the spider would sort them: the documents a crawl would fetch
-(with type, host and whether the store already has them, under which source), and the links
+(with the page's name for each, its type and host, and whether the store already has it,
+under which source), and the links
 it would skip, each with why. Each followed link's host is looked up once (bounded in time)
 and judged by the address guard's rule, as the crawl would judge it when connecting.
 """
@@ -88,7 +89,8 @@ def preview_source(settings: Settings, url: str, language: str = "") -> dict[str
             skip.append({"url": link, "why": f"past the limit of {limit} links a page "
                                              "(crawl.max_links_per_page)"})
         else:
-            follow.append({"url": link, "type": _type(link),
+            follow.append({"url": link, "title": page.document.link_texts.get(link, ""),
+                           "type": _type(link),
                            "host": (urlsplit(link).hostname or "").lower()})
     refusals = _refusals({item["host"] for item in follow}, policy)
     kept = []

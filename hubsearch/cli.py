@@ -372,7 +372,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
               f"{len(result['skip'])} links skipped")
         for item in result["follow"]:
             held = f" (stored already, {item['already']})" if item.get("already") else ""
-            print(f"  fetch  {item['type']:<12} {item['url']}{held}")
+            title = f" ({item['title']})" if item.get("title") else ""
+            print(f"  fetch  {item['type']:<12} {item['url']}{title}{held}")
         for item in result["skip"]:
             print(f"  skip   {item['url']}: {item['why']}")
     return 1 if "error" in result else 0

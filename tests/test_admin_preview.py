@@ -53,6 +53,7 @@ def test_the_command_lists_what_would_be_fetched_and_skipped(config, site, capsy
     assert [(d["url"], d["type"]) for d in result["follow"]] == [
         (f"{site.url}/docs/guide.html", "web page"), (f"{site.url}/docs/toolkit.pdf", "PDF")]
     assert {d["host"] for d in result["follow"]} == {"127.0.0.1"}
+    assert result["follow"][0]["title"] == "/docs/guide.html (External link)"  # its link text
     why = {d["url"]: d["why"] for d in result["skip"]}
     assert "not a document type" in why[f"{site.url}/images/poster.png"]
     assert why["http://10.1.2.3/intranet/policy.pdf"].startswith("refused: resolves to a private")
