@@ -47,7 +47,7 @@ NO_ACCOUNTS = "no maintainer accounts yet: on the server, run `hubsearch users a
 
 
 def render(request: Request, template: str, context: dict[str, Any],
-            status_code: int = 200) -> Response:
+           status_code: int = 200) -> Response:
     # The maintainers' pages are in English: no language switch offered.
     t = i18n.translator(i18n.DEFAULT_UI)
     root = request.scope.get("root_path", "")
