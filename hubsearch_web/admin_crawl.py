@@ -100,9 +100,8 @@ def job(request: Request) -> dict[str, Any] | None:
         if child.poll() is not None:  # reap our own children, so none stays a zombie
             request.app.state.crawl_children.remove(child)
     with FileLock(str(path) + ".lock", timeout=10):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        data = _read(path)
+        if not data:
             return None
         if data.get("state") == "running" and not _alive(int(data.get("pid", 0))):
             data.update(state=_outcome(_tail(_log_file(settings))), finished_at=utc_now())
@@ -114,10 +113,9 @@ def job(request: Request) -> dict[str, Any] | None:
 
 def _fetched(request: Request, data: dict[str, Any]) -> int | None:
     """Documents the running crawl has requested so far (its run in the store)."""
-    store = open_store(request)
-    if store is None:
-        return None
-    try:
+    with open_store(request) as store:
+        if store is None:
+            return None
         row = store.db.execute(
             "SELECT id FROM crawl_runs WHERE started_at >= ? ORDER BY id DESC LIMIT 1",
             (data.get("started_at", ""),)).fetchone()
@@ -125,8 +123,15 @@ def _fetched(request: Request, data: dict[str, Any]) -> int | None:
             return 0
         return store.db.execute("SELECT count(*) FROM documents WHERE last_run = ?",
                                 (row[0],)).fetchone()[0]
-    finally:
-        store.close()
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The run recorded at `path`; empty if none (or not readable: as if none)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
@@ -142,10 +147,7 @@ def _start(request: Request, store: DocumentStore, who: SignedIn, sources: list[
         raise Refused(409, "this server was started without a config file to crawl with")
     path = _job_file(settings)
     with FileLock(str(path) + ".lock", timeout=10):
-        try:
-            last = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            last = {}
+        last = _read(path)
         if last.get("state") == "running" and _alive(int(last.get("pid", 0))):
             raise Refused(409, f"a crawl is already running: started by {last.get('by')} at "
                                f"{last.get('started_at')}")
@@ -176,10 +178,7 @@ def _cancel(request: Request, store: DocumentStore, who: SignedIn) -> None:
     settings = request.app.state.settings
     path = _job_file(settings)
     with FileLock(str(path) + ".lock", timeout=30):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
+        data = _read(path)
         pid = int(data.get("pid", 0))
         if data.get("state") != "running" or not _alive(pid):
             raise Refused(409, "no crawl is running")

@@ -25,11 +25,11 @@ from hubsearch_web import i18n
 from hubsearch_web.admin_session import (
     Refused,
     SignedIn,
-    check_csrf,
     check_login_token,
     check_origin,
     clear_session_cookie,
     client_address,
+    maintainer_form,
     maintainers_only,
     new_login_token,
     open_store,
@@ -67,15 +67,11 @@ def refused_page(request: Request, exc: Refused) -> Response:
 
 
 def login_form(request: Request) -> Response:
-    store = open_store(request)
-    try:
+    with open_store(request) as store:
         if store is not None and signed_in(request, store) is not None:
             return RedirectResponse(safe_next(request, request.query_params.get("next")),
                                     status_code=303)
         return _login_page(request, store, None)
-    finally:
-        if store is not None:
-            store.close()
 
 
 def _login_page(request: Request, store: DocumentStore | None, message: str | None,
@@ -97,10 +93,9 @@ async def login(request: Request) -> Response:
 
 
 def _login(request: Request, form: FormData) -> Response:
-    store = open_store(request)
-    if store is None:
-        return _login_page(request, None, NO_ACCOUNTS, 403)
-    try:
+    with open_store(request) as store:
+        if store is None:
+            return _login_page(request, None, NO_ACCOUNTS, 403)
         check_login_token(request, store, form)
         name = form.get("name")
         password = form.get("password")
@@ -125,29 +120,13 @@ def _login(request: Request, form: FormData) -> Response:
         response = RedirectResponse(safe_next(request, form.get("next")), status_code=303)
         set_session_cookie(request, response, store, token)
         return response
-    finally:
-        store.close()
 
 
-async def logout(request: Request) -> Response:
-    check_origin(request)
-    form = await read_form(request)
-    return await anyio.to_thread.run_sync(_logout, request, form)
-
-
-def _logout(request: Request, form: FormData) -> Response:
-    store = open_store(request)
-    try:
-        who = signed_in(request, store)
-        if who is None or store is None:
-            raise Refused(403, "not signed in")
-        check_csrf(request, who, form)
-        accounts.close_session(store, who.token)
-        with store.db:
-            audit.record(store, who.name, "signed out", who.name, client=client_address(request))
-    finally:
-        if store is not None:
-            store.close()
+def _logout(request: Request, form: FormData, store: DocumentStore, who: SignedIn
+            ) -> Response:
+    accounts.close_session(store, who.token)
+    with store.db:
+        audit.record(store, who.name, "signed out", who.name, client=client_address(request))
     root = request.scope.get("root_path", "")
     response = RedirectResponse(f"{root}/admin/login", status_code=303)
     clear_session_cookie(request, response)
@@ -175,6 +154,6 @@ routes = [
     Route("/admin", home),
     Route("/admin/login", login_form, methods=["GET"]),
     Route("/admin/login", login, methods=["POST"]),
-    Route("/admin/logout", logout, methods=["POST"]),
+    Route("/admin/logout", maintainer_form(_logout), methods=["POST"]),
     Route("/admin/audit", audit_log),
 ]

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -69,11 +70,17 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def open_store(request: Request) -> DocumentStore | None:
-    """The store maintainers' data is kept in, or None before there is one (no accounts:
-    an admin request must not create an empty store where the crawler's should be)."""
+@contextmanager
+def open_store(request: Request) -> Iterator[DocumentStore | None]:
+    """The store maintainers' data is kept in, closed after, or None before there is one
+    (no accounts: an admin request must not create an empty store where the crawler's
+    should be)."""
     path = request.app.state.settings.storage.store_path
-    return DocumentStore(path) if path.exists() else None
+    if not path.exists():
+        yield None
+        return
+    with DocumentStore(path) as store:
+        yield store
 
 
 def _signer(request: Request, store: DocumentStore, salt: str) -> TimestampSigner:
@@ -111,12 +118,8 @@ def is_maintainer(request: Request) -> bool:
     staff searching never touch it)."""
     if COOKIE not in request.cookies:
         return False
-    store = open_store(request)
-    try:
+    with open_store(request) as store:
         return signed_in(request, store) is not None
-    finally:
-        if store is not None:
-            store.close()
 
 
 def set_session_cookie(request: Request, response: Response, store: DocumentStore,
@@ -219,15 +222,11 @@ def maintainers_only(page: Callable[[Request, DocumentStore, SignedIn], Response
 
     @functools.wraps(page)
     def guarded(request: Request) -> Response:
-        store = open_store(request)
-        try:
+        with open_store(request) as store:
             who = signed_in(request, store)
             if who is None or store is None:
                 return to_sign_in(request)
             return page(request, store, who)
-        finally:
-            if store is not None:
-                store.close()
 
     return guarded
 
@@ -242,16 +241,12 @@ def maintainer_form(handler: Callable[..., Response]) -> Callable[[Request], Any
         form = await read_form(request)
 
         def run() -> Response:
-            store = open_store(request)
-            try:
+            with open_store(request) as store:
                 who = signed_in(request, store)
                 if who is None or store is None:
                     raise Refused(403, "sign in first")
                 check_csrf(request, who, form)
                 return handler(request, form, store, who)
-            finally:
-                if store is not None:
-                    store.close()
 
         return await anyio.to_thread.run_sync(run)
 

@@ -42,3 +42,17 @@ def search(page, base: str, words: str) -> None:
     page.get_by_label("Search the guidance").fill(words)
     page.keyboard.press("Enter")
     page.wait_for_selector("#results-heading")
+
+
+def tab_to(page, name: str, *, prefix: bool = False, limit: int = 60) -> None:
+    """Press Tab, as a keyboard user would, until the focused element's label or text is
+    `name` (or starts with it, with `prefix`)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement;"
+            " return (e.labels && e.labels[0] ? e.labels[0].innerText"
+            " : e.innerText || e.value) || ''; }").strip()
+        if focused.startswith(name) if prefix else focused == name:
+            return
+    raise AssertionError(f"Tab never reached {name!r}")

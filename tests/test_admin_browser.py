@@ -4,21 +4,9 @@ the audit log, sign out; each page without serious or critical axe-core violatio
 from __future__ import annotations
 
 import pytest
-from browserkit import LAPTOP, PHONE, axe_violations, needs_browser
+from browserkit import LAPTOP, PHONE, axe_violations, needs_browser, tab_to
 
 pytestmark = needs_browser
-
-
-def _tab_to(page, name: str, limit: int = 40) -> None:
-    """Press Tab until the focused element's accessible text is `name`."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(
-            "() => { const e = document.activeElement;"
-            " return (e.labels && e.labels[0] ? e.labels[0].innerText : e.innerText) || ''; }")
-        if focused.strip() == name:
-            return
-    raise AssertionError(f"Tab never reached {name!r}")
 
 
 @pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
@@ -30,47 +18,47 @@ def test_a_maintainer_signs_in_looks_around_and_signs_out_by_keyboard(
     assert page.url.startswith(live_server.url + "/admin/login?next=")
     assert axe_violations(page) == []
 
-    _tab_to(page, "Name")
+    tab_to(page, "Name")
     page.keyboard.type(name)
-    _tab_to(page, "Password")
+    tab_to(page, "Password")
     page.keyboard.type("not the password")
     page.keyboard.press("Enter")
     page.wait_for_selector("[role=alert]")
     assert "do not match" in page.locator("[role=alert]").inner_text()
     assert axe_violations(page) == []
 
-    _tab_to(page, "Password")
+    tab_to(page, "Password")
     page.keyboard.type(password)
     page.keyboard.press("Enter")
     page.wait_for_selector("h1:text('Maintainers\\' start')")
     assert name in page.locator(".admin-nav").inner_text()
     assert axe_violations(page) == []
 
-    _tab_to(page, "Audit log")
+    tab_to(page, "Audit log")
     page.keyboard.press("Enter")
     page.wait_for_selector("h1:text('Audit log')")
     text = page.locator("table").inner_text()
     assert "sign-in failed" in text and "signed in" in text
     assert axe_violations(page) == []
 
-    _tab_to(page, "Sources")
+    tab_to(page, "Sources")
     page.keyboard.press("Enter")
     page.wait_for_selector("h1:text('Sources')")
     assert page.locator("table.status-table tbody tr").count() >= 2
     assert axe_violations(page) == []
 
     for link, heading in (("Crawl now", "Crawl now"), ("Link health", "Link health")):
-        _tab_to(page, link)
+        tab_to(page, link)
         page.keyboard.press("Enter")
         page.wait_for_selector(f"h1:text('{heading}')")
         assert axe_violations(page) == [], link
 
-    _tab_to(page, "Status and link health")
+    tab_to(page, "Status and link health")
     page.keyboard.press("Enter")
     page.wait_for_selector("#attention-heading")
     assert axe_violations(page) == []
 
-    _tab_to(page, "Sign out")
+    tab_to(page, "Sign out")
     page.keyboard.press("Enter")
     page.wait_for_selector("h1:text('Sign in to maintain the service')")
     page.goto(live_server.url + "/status")

@@ -6,7 +6,7 @@ temporary directory (the forms edit that file)."""
 from __future__ import annotations
 
 import pytest
-from browserkit import LAPTOP, axe_violations, needs_browser
+from browserkit import LAPTOP, axe_violations, needs_browser, tab_to
 from conftest import MAINTAINER, LiveServer, add_maintainer
 from sitekit import Page, ScriptedSite, html_page
 
@@ -17,18 +17,6 @@ pytestmark = [needs_browser, pytest.mark.slow]
 
 TEXT = ("Pharmacists who notice a customer collecting for several unrelated adults record "
         "it and call the safeguarding lead before the end of the day.")
-
-
-def _tab_to(page, name: str, limit: int = 60) -> None:
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(
-            "() => { const e = document.activeElement;"
-            " return (e.labels && e.labels[0] ? e.labels[0].innerText"
-            " : e.innerText || e.value) || ''; }")
-        if focused.strip().startswith(name):
-            return
-    raise AssertionError(f"Tab never reached {name!r}")
 
 
 @pytest.fixture
@@ -54,17 +42,17 @@ def test_sign_in_preview_add_crawl_search_and_remove_by_keyboard(open_page, flow
     page = open_page(LAPTOP)
     page.goto(live.url + "/admin/sources")
 
-    _tab_to(page, "Name")
+    tab_to(page, "Name", prefix=True)
     page.keyboard.type(MAINTAINER[0])
-    _tab_to(page, "Password")
+    tab_to(page, "Password", prefix=True)
     page.keyboard.type(MAINTAINER[1])
     page.keyboard.press("Enter")
     page.wait_for_selector("h1:text('Sources')")
     assert axe_violations(page) == []
 
-    _tab_to(page, "Address of the hub page")
+    tab_to(page, "Address of the hub page", prefix=True)
     page.keyboard.type(f"{site.url}/pharmacy-hub")
-    _tab_to(page, "Preview what it would add")
+    tab_to(page, "Preview what it would add", prefix=True)
     page.keyboard.press("Enter")
     page.wait_for_selector("#preview-heading")
     preview = page.locator(".preview").inner_text()
@@ -72,22 +60,22 @@ def test_sign_in_preview_add_crawl_search_and_remove_by_keyboard(open_page, flow
     assert "collecting.html" in preview and "not a document type" in preview
     assert axe_violations(page) == []
 
-    _tab_to(page, "Short name")
+    tab_to(page, "Short name", prefix=True)
     page.keyboard.type("pharmacy")
-    _tab_to(page, "Title staff read (English)")
+    tab_to(page, "Title staff read (English)", prefix=True)
     page.keyboard.type("Pharmacy safeguarding")
-    _tab_to(page, "Add the source")
+    tab_to(page, "Add the source", prefix=True)
     page.keyboard.press("Enter")
     page.wait_for_selector("text=Added pharmacy.")
     assert 'name = "pharmacy"' in config.read_text()
     assert config.read_text().startswith("# The test hub's config")
 
-    _tab_to(page, "Crawl now")
+    tab_to(page, "Crawl now", prefix=True)
     page.keyboard.press("Enter")
     page.wait_for_selector("h1:text('Crawl now')")
-    _tab_to(page, "Which sources")
+    tab_to(page, "Which sources", prefix=True)
     page.keyboard.press("End")  # the last option: the new source
-    _tab_to(page, "Crawl now")  # the button
+    tab_to(page, "Crawl now", prefix=True)  # the button
     page.keyboard.press("Enter")
     # Scripts poll while it runs and reload the page when it ends.
     page.wait_for_selector("[data-crawl-field=state]:text('succeeded')", timeout=120_000)
@@ -102,11 +90,11 @@ def test_sign_in_preview_add_crawl_search_and_remove_by_keyboard(open_page, flow
     assert "Collecting for others" in first and "Pharmacy safeguarding" in first
 
     page.goto(live.url + "/admin/sources")
-    _tab_to(page, "Remove")
+    tab_to(page, "Remove", prefix=True)
     page.keyboard.press("Enter")
     page.wait_for_selector("h1:text('Remove Pharmacy safeguarding?')")
     assert axe_violations(page) == []
-    _tab_to(page, "Remove the source")
+    tab_to(page, "Remove the source", prefix=True)
     page.keyboard.press("Enter")
     page.wait_for_selector("text=Removed pharmacy")
     assert "pharmacy" not in config.read_text()

@@ -131,6 +131,12 @@ def _guides(count: int, revision: int) -> list[tuple[str, str]]:
     return guides
 
 
+def _record(settings: Settings, guides: list[tuple[str, str]]) -> None:
+    with DocumentStore(settings.storage.store_path) as store:
+        for url, text in guides:
+            store.record_fetch(guide_fetch(url, text))
+
+
 def test_a_large_incremental_build_runs_in_workers_and_ranks_as_a_single_process_one(
         tmp_path, monkeypatch):
     monkeypatch.setattr(build, "PARALLEL_DOCUMENTS", 4)
@@ -138,14 +144,10 @@ def test_a_large_incremental_build_runs_in_workers_and_ranks_as_a_single_process
     for procs in (1, 2):
         settings = settings_for(tmp_path / f"procs{procs}", "https://hub.example/hub")
         settings.storage.index_dir.parent.mkdir()
-        with DocumentStore(settings.storage.store_path) as store:
-            for url, text in _guides(30, 0):
-                store.record_fetch(guide_fetch(url, text))
+        _record(settings, _guides(30, 0))
         _build(settings, settings.storage.index_dir, 1, monkeypatch)
         before = _segments(settings.storage.index_dir)
-        with DocumentStore(settings.storage.store_path) as store:
-            for url, text in _guides(30, 1):
-                store.record_fetch(guide_fetch(url, text))
+        _record(settings, _guides(30, 1))
         monkeypatch.setattr(build, "FULL_BUILD_PROCS", procs)
         _Spied.made.clear()
         result = build_index(settings)
@@ -166,13 +168,10 @@ def test_a_large_incremental_build_runs_in_workers_and_ranks_as_a_single_process
 
 def test_a_small_incremental_build_stays_in_one_process(tmp_path, monkeypatch):
     settings = settings_for(tmp_path, "https://hub.example/hub")
-    with DocumentStore(settings.storage.store_path) as store:
-        for url, text in _guides(12, 0):
-            store.record_fetch(guide_fetch(url, text))
+    _record(settings, _guides(12, 0))
     _build(settings, settings.storage.index_dir, 2, monkeypatch)
     before = _segments(settings.storage.index_dir)
-    with DocumentStore(settings.storage.store_path) as store:
-        store.record_fetch(guide_fetch(*_guides(12, 1)[0]))
+    _record(settings, _guides(12, 1)[:1])
     _Spied.made.clear()
 
     result = build_index(settings)
