@@ -46,6 +46,7 @@ TAIL_LINES = 15
 TAIL_BYTES = 16 * 1024
 MAX_LINE = 300
 CANCEL_SECONDS = 10.0  # after SIGTERM, before SIGKILL
+KILL_SECONDS = 5.0  # after SIGKILL, for the kernel to tear the run down
 
 
 def _job_file(settings: Settings) -> Path:
@@ -174,6 +175,33 @@ def _start(request: Request, store: DocumentStore, who: SignedIn, sources: list[
                      client=client_address(request))
 
 
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        pass  # already gone
+
+
+def _wait_stopped(request: Request, pid: int, seconds: float) -> bool:
+    """Wait up to `seconds` for the run to be over: its process gone and the crawl lock
+    free. The lock is the proof: a process whose main thread has ended shows as a zombie
+    while its other threads (numpy's, say) still exit and still hold the lock's file."""
+    store_path = request.app.state.settings.storage.store_path
+    deadline = time.monotonic() + seconds
+    while True:
+        for child in getattr(request.app.state, "crawl_children", ()):
+            child.poll()  # reap ours: the kernel reports a process only once all of it ended
+        if not _alive(pid):
+            idle = probe_idle(store_path, "crawl")
+            if idle is not None or not store_path.exists():
+                if idle is not None:
+                    idle.release()
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
 def _cancel(request: Request, store: DocumentStore, who: SignedIn) -> None:
     settings = request.app.state.settings
     path = _job_file(settings)
@@ -182,14 +210,10 @@ def _cancel(request: Request, store: DocumentStore, who: SignedIn) -> None:
         pid = int(data.get("pid", 0))
         if data.get("state") != "running" or not _alive(pid):
             raise Refused(409, "no crawl is running")
-        os.killpg(pid, signal.SIGTERM)  # the run's own session: the crawler's child too
-        deadline = time.monotonic() + CANCEL_SECONDS
-        while _alive(pid) and time.monotonic() < deadline:
-            for child in getattr(request.app.state, "crawl_children", ()):
-                child.poll()
-            time.sleep(0.1)
-        if _alive(pid):
-            os.killpg(pid, signal.SIGKILL)
+        _signal_group(pid, signal.SIGTERM)  # the run's own session: the crawler's child too
+        if not _wait_stopped(request, pid, CANCEL_SECONDS) and _alive(pid):
+            _signal_group(pid, signal.SIGKILL)
+            _wait_stopped(request, pid, KILL_SECONDS)
         data.update(state="cancelled", finished_at=utc_now(), cancelled_by=who.name)
         _write(path, data)
     with store.db:

@@ -5,6 +5,9 @@ its CSRF token."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -128,3 +131,47 @@ def test_nothing_starts_without_a_session_and_its_token(admin, tmp_path):
     unknown = client.post("/admin/crawl", data={"csrf": csrf, "source": "../../etc"})
     assert unknown.status_code == 400
     assert not list(tmp_path.glob("*.crawl-now.json")) and _audit(settings) == []
+
+
+# A run whose main thread ends first: it shows as a zombie while another thread still holds
+# the crawl lock for a while (as numpy's threads did while the process was torn down).
+_LINGERING_RUN = """
+import ctypes, sys, threading, time
+from filelock import FileLock
+lock = FileLock(sys.argv[1])
+lock.acquire()
+print("holding", flush=True)
+def let_go_later():
+    time.sleep(1.5)
+    lock.release()
+def on_term(*_):
+    threading.Thread(target=let_go_later).start()
+    ctypes.CDLL(None).pthread_exit(None)  # the main thread ends; the other one goes on
+import signal
+signal.signal(signal.SIGTERM, on_term)
+time.sleep(60)
+"""
+
+
+def test_a_cancel_waits_until_the_run_has_let_go_of_the_crawl_lock(admin, tmp_path):
+    settings, client = admin
+    store_path = settings.storage.store_path
+    DocumentStore(store_path).close()
+    run = subprocess.Popen([sys.executable, "-c", _LINGERING_RUN,
+                            str(store_path) + ".crawl.lock"],
+                           stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert run.stdout.readline().strip() == "holding"
+        # The run as another server process started it: only its record says it runs.
+        (tmp_path / "hub.sqlite.crawl-now.json").write_text(json.dumps(
+            {"id": "1", "pid": run.pid, "state": "running", "by": "morgan",
+             "started_at": "2026-01-01T00:00:00Z", "sources": []}))
+        csrf = page_csrf(client.get("/admin/crawl").text)
+        assert client.post("/admin/crawl/cancel", data={"csrf": csrf},
+                           follow_redirects=False).status_code == 303
+        lock = probe_idle(store_path, "crawl")
+        assert lock is not None, "the cancel answered while the run still held the lock"
+        lock.release()
+    finally:
+        run.kill()
+        run.wait()
