@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.govuk_set import item_bodies  # noqa: E402
 from crawler.run import run_crawl  # noqa: E402
 from hubsearch.demo_site import DEMO_HUB, DEMO_ROOT, DemoSite, settings_for_site  # noqa: E402
 from hubsearch.settings import Source, StorageSettings, load_settings  # noqa: E402
@@ -34,24 +35,6 @@ from indexer.build import build_index  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "govuk-content"
 CHANGED, REMOVED, MOVED = 3, 2, 2
-
-
-def _bodies(item: dict) -> list[tuple[str, str]]:
-    details = item.get("details") or {}
-    out = []
-    body = details.get("body")
-    if isinstance(body, list):
-        body = next((b.get("content") for b in body if b.get("content_type") == "text/html"), "")
-    if isinstance(body, str) and body.strip():
-        out.append((item.get("title", "Untitled"), body))
-    for part in details.get("parts") or []:
-        part_body = part.get("body")
-        if isinstance(part_body, list):
-            part_body = next((b.get("content") for b in part_body
-                              if b.get("content_type") == "text/html"), "")
-        if isinstance(part_body, str) and part_body.strip():
-            out.append((f"{item.get('title', '')}: {part.get('title', '')}", part_body))
-    return out
 
 
 def _page(title: str, body: str, lang: str) -> str:
@@ -75,7 +58,7 @@ def govuk_pages() -> Iterator[tuple[str, str, str, str]]:
         except (OSError, ValueError):
             continue
         lang = "cy" if item.get("locale") == "cy" else "en"
-        for m, (title, body) in enumerate(_bodies(item)):
+        for m, (title, body) in enumerate(item_bodies(item)):
             yield f"{n:03d}-{m}", item.get("base_path") or "/", title, _page(title, body, lang)
 
 

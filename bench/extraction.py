@@ -122,9 +122,77 @@ def load_outputs(path: Path) -> dict[str, str]:
     return {key: (value or {}).get("articleBody", "") or "" for key, value in data.items()}
 
 
+def _ours(data: Path, truth: dict) -> tuple[dict[str, Scores], dict[str, Scores], float]:
+    """Per-document scores of our extraction, without and with the title, and how long it
+    took."""
+    started = time.perf_counter()
+    ours: dict[str, Scores] = {}
+    ours_title: dict[str, Scores] = {}
+    for key in sorted(truth):
+        html = gzip.decompress((data / "html" / f"{key}.html.gz").read_bytes())
+        doc = extract_html(html, truth[key].get("url") or f"https://bench.invalid/{key}")
+        gold = truth[key].get("articleBody", "")
+        ours[key] = match(gold, body_text(doc))
+        ours_title[key] = match(gold, body_text(doc, with_title=True))
+    return ours, ours_title, time.perf_counter() - started
+
+
+def heading_recall(data: Path, truth: dict) -> float:
+    """Share of the truth's headings that our sections carry as a heading, in any path."""
+    found = total = 0
+    for key in sorted(truth):
+        wanted = [_words(h) for h in truth[key].get("headings") or []]
+        if not wanted:
+            continue
+        html = gzip.decompress((data / "html" / f"{key}.html.gz").read_bytes())
+        doc = extract_html(html, truth[key]["url"])
+        ours = {_words(h) for section in doc.sections for h in section.heading_path}
+        ours |= {_words(line) for section in doc.sections for line in section.text.split("\n")}
+        found += sum(1 for h in wanted if h in ours)
+        total += len(wanted)
+    return found / total if total else 1.0
+
+
+def _words(text: str) -> str:
+    return " ".join(_TOKEN.findall(text.casefold()))
+
+
+def _live_peers(data: Path, truth: dict) -> dict[str, tuple[float, float, float]]:
+    """Peers run here on a set that ships no outputs: trafilatura's defaults (the library
+    our extraction asks) and all the page's visible text (the floor)."""
+    import trafilatura
+    from bs4 import BeautifulSoup
+
+    outputs: dict[str, dict[str, str]] = {"trafilatura": {}, "html-text": {}}
+    for key in sorted(truth):
+        html = gzip.decompress((data / "html" / f"{key}.html.gz").read_bytes()).decode()
+        outputs["trafilatura"][key] = trafilatura.extract(html) or ""
+        soup = BeautifulSoup(html, "lxml")
+        for hidden in soup(["script", "style", "head"]):
+            hidden.decompose()
+        outputs["html-text"][key] = soup.get_text("\n")
+    return {peer: summarise(match(truth[k].get("articleBody", ""), out.get(k, ""))
+                            for k in sorted(truth))
+            for peer, out in outputs.items()}
+
+
+def _govuk(data: Path | None) -> tuple[Path, dict] | None:
+    """The GOV.UK set: the folder given, or built under bench/.cache if it is not there."""
+    from bench import govuk_set
+
+    folder = data or govuk_set.DEFAULT_OUT
+    if not (folder / "ground-truth.json").is_file():
+        if data is not None or not (govuk_set.DATA / "content_schemas").is_dir():
+            return None
+        govuk_set.build(folder)
+    return folder, json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="benchmark folder")
+    parser.add_argument("--govuk", type=Path, default=None,
+                        help="GOV.UK set folder (default: built by bench/govuk_set.py)")
     parser.add_argument("--worst", type=int, default=5, help="how many worst documents to list")
     args = parser.parse_args(argv)
 
@@ -134,17 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
     ids = sorted(truth)
-
-    started = time.perf_counter()
-    ours: dict[str, Scores] = {}
-    ours_title: dict[str, Scores] = {}
-    for key in ids:
-        html = gzip.decompress((args.data / "html" / f"{key}.html.gz").read_bytes())
-        doc = extract_html(html, truth[key].get("url") or f"https://bench.invalid/{key}")
-        gold = truth[key].get("articleBody", "")
-        ours[key] = match(gold, body_text(doc))
-        ours_title[key] = match(gold, body_text(doc, with_title=True))
-    seconds = time.perf_counter() - started
+    ours, ours_title, seconds = _ours(args.data, truth)
 
     rows: list[tuple[str, tuple[float, float, float], str]] = [
         ("hubsearch (ours)", summarise(ours.values()), "measured"),
@@ -164,11 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             measured[peer] = published[0]
             rows.append((peer, published, "published"))
 
-    print(f"{len(ids)} documents, our extraction took {seconds:.1f} s\n")
-    print(f"{'extractor':<20} {'F1':>6} {'prec':>6} {'recall':>6}  source")
-    for name, (f1, precision, recall), source in rows:
-        print(f"{name:<20} {f1:>6.3f} {precision:>6.3f} {recall:>6.3f}  {source}")
-
+    print(f"article benchmark: {len(ids)} documents, our extraction took {seconds:.1f} s\n")
+    _table(rows)
     worst = sorted(ids, key=lambda k: document_f1(ours[k]))[: args.worst]
     print(f"\nworst {len(worst)} documents by F1 (ours):")
     for key in worst:
@@ -177,8 +232,37 @@ def main(argv: list[str] | None = None) -> int:
 
     f1, precision, recall = rows[0][1]
     peers = " ".join(f"{RESULT_KEY.get(p, p)}_f1={v:.4f}" for p, v in measured.items())
-    print(f"RESULT f1={f1:.4f} precision={precision:.4f} recall={recall:.4f} {peers}")
+    result = f"RESULT f1={f1:.4f} precision={precision:.4f} recall={recall:.4f} {peers}"
+
+    govuk = _govuk(args.govuk)
+    if govuk is None:
+        print("\nGOV.UK set: skipped (no set given and ../shared/data/govuk-content is absent)")
+    else:
+        folder, gtruth = govuk
+        g_ours, _, g_seconds = _ours(folder, gtruth)
+        headings = heading_recall(folder, gtruth)
+        g_rows = [("hubsearch (ours)", summarise(g_ours.values()), "measured")]
+        g_peers = _live_peers(folder, gtruth)
+        g_rows += [(peer, scores, "measured here") for peer, scores in g_peers.items()]
+        print(f"\nGOV.UK set: {len(gtruth)} pages, our extraction took {g_seconds:.1f} s; "
+              f"{headings:.3f} of the bodies' headings kept\n")
+        _table(g_rows)
+        worst = sorted(gtruth, key=lambda k: document_f1(g_ours[k]))[: args.worst]
+        print(f"\nworst {len(worst)} GOV.UK pages by F1 (ours):")
+        for key in worst:
+            s = g_ours[key]
+            print(f"  {key}  f1={document_f1(s):.3f} p={_precision(*s):.3f} "
+                  f"r={_recall(*s):.3f}")
+        result += f" govuk_f1={g_rows[0][1][0]:.4f} govuk_headings={headings:.4f} " + " ".join(
+            f"{RESULT_KEY.get(p, p)}_govuk_f1={v[0]:.4f}" for p, v in g_peers.items())
+    print(result)
     return 0
+
+
+def _table(rows: list[tuple[str, tuple[float, float, float], str]]) -> None:
+    print(f"{'extractor':<20} {'F1':>6} {'prec':>6} {'recall':>6}  source")
+    for name, (f1, precision, recall), source in rows:
+        print(f"{name:<20} {f1:>6.3f} {precision:>6.3f} {recall:>6.3f}  {source}")
 
 
 if __name__ == "__main__":

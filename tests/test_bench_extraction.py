@@ -60,3 +60,35 @@ def test_real_pages_score_well():
         doc = extract_html(html, truth[key]["url"])
         scores = bench.match(truth[key]["articleBody"], bench.body_text(doc))
         assert bench.document_f1(scores) > 0.8, key
+
+
+def test_the_govuk_set_truth_is_the_body_block_by_block_with_its_headings():
+    from bench.govuk_set import body_truth
+
+    text, headings = body_truth(
+        '<div class="govspeak"><h2 id="apply">How to apply</h2><p>Send the <abbr>form</abbr>'
+        " to us.</p><ul><li>By post</li><li>Online</li></ul><h3>Fees</h3><p>None.</p></div>")
+    assert text.splitlines() == ["How to apply", "Send the form to us.", "By post", "Online",
+                                 "Fees", "None."]
+    assert headings == ["How to apply", "Fees"]
+
+
+GOVUK = ROOT.parent / "shared" / "data" / "govuk-content"
+
+
+@pytest.mark.skipif(not GOVUK.is_dir(), reason=f"GOV.UK data not present at {GOVUK}")
+def test_govuk_set_pages_carry_the_furniture_and_we_keep_only_the_body(tmp_path):
+    from bench import govuk_set
+
+    assert govuk_set.build(tmp_path) > 150
+    truth = json.loads((tmp_path / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = {key: gzip.decompress((tmp_path / "html" / f"{key}.html.gz").read_bytes()).decode()
+             for key in sorted(truth)[:20]}
+    key, page = next((k, p) for k, p in pages.items() if 'lang="en"' in p)
+    for furniture in ("Cookies on GOV.UK", "Is this page useful?", "Related content",
+                      "Open Government Licence"):
+        assert furniture in page
+    doc = extract_html(page, truth[key]["url"])
+    text = bench.body_text(doc)
+    assert "Is this page useful?" not in text and "Open Government Licence" not in text
+    assert bench.document_f1(bench.match(truth[key]["articleBody"], text)) > 0.8
