@@ -193,12 +193,16 @@ def test_a_second_index_build_is_refused_naming_the_holder_or_waits(slow_hub):
         assert f"pid {holder.pid} (" in refused.stderr
         assert not (config.parent / "index" / "current").exists()
         waiting = start_hubsearch("index", "--wait", "--config", str(config))
-        assert wait_until(lambda: waiting.poll() is not None, timeout=3) is False
+        # Its first line says whom it waits for; it must still be waiting after that (read
+        # before releasing: on a loaded machine it may take seconds just to start).
+        said = waiting.stderr.readline()
+        assert f"waiting for pid {holder.pid}" in said
+        assert wait_until(lambda: waiting.poll() is not None, timeout=1) is False
     finally:
         holder.communicate(input="", timeout=30)  # the other build finishes
     out, err = waiting.communicate(timeout=120)
-    assert waiting.returncode == 0, err
-    assert out.startswith("index: full") and f"waiting for pid {holder.pid}" in err
+    assert waiting.returncode == 0, said + err
+    assert out.startswith("index: full")
     assert (config.parent / "index" / "current").exists()
 
 
