@@ -3,7 +3,9 @@
 This module owns what counts as a page's content, how headings become `heading_path`s and
 `anchor`s for `url#anchor` deep links, and which links the crawler may follow. Two judges must
 agree for a block of text to be kept: our own rules drop what is boilerplate by its markup
-(navigation, banners, footers, cookie notices, skip links, social links, hidden parts), and
+(navigation, banners, footers, cookie notices, skip links, share and follow bars, hidden parts;
+an `<aside>` or a social-network link only when what it holds says so: an aside that holds the
+page's article and a link inside a sentence are content), and
 trafilatura (`crawler.main_content`) says which of the remaining text is the main content, so a
 page need not put it in `<main>`. When trafilatura finds nothing, the main element alone decides,
 as before. Pure function of the bytes and the URL: no network, no framework.
@@ -52,6 +54,13 @@ _MARKS = ("cookie", "breadcrumb", "skip-link")
 # A cookie notice or breadcrumb trail is a few lines; a long container with such a class (an
 # article tagged "url-breadcrumb" for analytics) is the content itself.
 _MAX_MARKED_CHARS = 1500
+# Words outside links an <aside> needs to be taken for an article: a short paragraph.
+ASIDE_PROSE_WORDS = 40
+# Words of its own a block needs for a social-network link in it to be part of a sentence
+# ("follow our work on our Twitter account") rather than a share or follow bar.
+_PROSE_WORDS = 3
+# More headings than this in a row, with no text between them, are a widget, never text.
+MAX_HEADINGS_IN_A_RUN = 3
 
 
 def extract_html(body: bytes | str, url: str, language_hint: str = "") -> ExtractedDocument:
@@ -65,7 +74,9 @@ def extract_html(body: bytes | str, url: str, language_hint: str = "") -> Extrac
     canonical = _canonical(soup, base)
     html_lang = _html_lang(soup)
 
-    kept = main_text(body)
+    # An aside that reads as prose is content in the wrong box: both judges see it as a plain
+    # container (trafilatura drops every <aside> by tag, so it is given the page that way too).
+    kept = main_text(str(soup) if _open_prose_asides(soup) else body)
     sections: list[Section] = []
     if kept is not None:
         # trafilatura finds the content wherever it is, so walk the whole page and let it judge
@@ -73,14 +84,17 @@ def extract_html(body: bytes | str, url: str, language_hint: str = "") -> Extrac
         scope = soup.body if soup.body is not None else soup
         _remove_boilerplate(scope)
         declared = scope.find("main") or scope.select_one("[role=main]")
-        builder = _SectionBuilder(keep=kept.keeps, links_from=declared)
+        builder = _SectionBuilder(keep=kept.keeps, links_from=declared,
+                                  keep_whole=kept.keeps_whole)
         builder.walk(scope)
         title = builder.first_h1 or _strip_site_suffix(page_title) or url
         sections, link_tags = builder.finish(title), builder.links
     if not sections:
         # No verdict from trafilatura, or it kept nothing our rules kept: the main element
         # decides alone, so trafilatura is never the reason a page yields nothing.
-        main = _main_content(BeautifulSoup(body, "lxml"))
+        fallback = BeautifulSoup(body, "lxml")
+        _open_prose_asides(fallback)
+        main = _main_content(fallback)
         _remove_boilerplate(main)
         builder = _SectionBuilder()
         builder.walk(main)
@@ -130,6 +144,32 @@ def _html_lang(soup: BeautifulSoup) -> str:
     return primary if primary in ("en", "cy") else ""
 
 
+def _words_outside_links(tag: Tag) -> int:
+    all_words = len(tag.get_text(" ").split())
+    return all_words - sum(len(a.get_text(" ").split()) for a in tag.find_all("a"))
+
+
+def _open_prose_asides(soup: BeautifulSoup) -> bool:
+    """Turn each <aside> that holds the page's article into a plain <div>; whether any was.
+
+    A sidebar is links, or teasers beside an article that is elsewhere on the page; an aside
+    is the article when it holds a paragraph's worth of words outside its links and at least
+    as many as all the rest of the page does.
+    """
+    asides = [a for a in soup.find_all("aside") if a.find_parent("aside") is None]
+    if not asides:
+        return False
+    prose = {id(a): _words_outside_links(a) for a in asides}
+    total = _words_outside_links(soup)
+    opened = False
+    for aside in asides:
+        own = prose[id(aside)]
+        if own >= ASIDE_PROSE_WORDS and own >= total - sum(prose.values()):
+            aside.name = "div"
+            opened = True
+    return opened
+
+
 def _main_content(soup: BeautifulSoup) -> Tag:
     for selector in _MAIN_SELECTORS:
         found = soup.select_one(selector)
@@ -168,7 +208,7 @@ def _is_boilerplate(tag: Tag) -> bool:
     if "breadcrumb" in str(tag.get("aria-label") or "").lower():
         return True
     if tag.name == "a":
-        return _is_skip_link(tag) or _is_social_link(tag)
+        return _is_skip_link(tag) or (_is_social_link(tag) and not _in_prose(tag))
     return False
 
 
@@ -186,6 +226,13 @@ def _is_skip_link(a: Tag) -> bool:
 def _is_social_link(a: Tag) -> bool:
     host = (urlsplit(str(a.get("href") or "").strip()).hostname or "").lower()
     return any(host == h or host.endswith("." + h) for h in _SOCIAL_HOSTS)
+
+
+def _in_prose(a: Tag) -> bool:
+    """Whether a link sits in a sentence: its block has words of its own besides links."""
+    block = a.find_parent(lambda t: t.name in _BLOCKS or t.name in _HEADINGS
+                          or t.name in ("td", "th"))
+    return block is not None and _words_outside_links(block) >= _PROSE_WORDS
 
 
 def _remove_boilerplate(main: Tag) -> None:
@@ -230,16 +277,30 @@ class _Heading:
     # False until main content follows it: trafilatura often drops headings, even real ones,
     # so a heading counts if it was kept or the first block under it was.
     confirmed: bool
+    # Whether a section was written under it. One that never gets one (a standfirst set as a
+    # heading, a closing line set as one) is text, not a heading: it is written as text.
+    written: bool = False
+    # Whether any text came after it, and whether it is the last element of its parent with
+    # main content just before it: a closing line set as a heading, which trafilatura drops
+    # as a heading with nothing under it, is kept when it ends the content it belongs to.
+    followed: bool = False
+    after_kept: bool = False
+    # Whether the judge kept this very heading as a block of its own.
+    kept_whole: bool = False
 
 
 class _SectionBuilder:
     """Walks the page in document order, cutting sections at headings."""
 
     def __init__(
-        self, keep: Callable[[str], bool] | None = None, links_from: Tag | None = None
+        self, keep: Callable[[str], bool] | None = None, links_from: Tag | None = None,
+        keep_whole: Callable[[str], bool] | None = None,
     ) -> None:
         # keep(text) says whether a block is main content; None keeps every block.
+        # keep_whole(text): whether that very block was kept, not only its words elsewhere
+        # (a teaser's headline often repeats a phrase of the article).
         self.keep = keep
+        self.keep_whole = keep_whole
         # Links inside the page's declared <main> are followed even from blocks `keep` drops:
         # trafilatura drops lists of document links as link-dense, and a hub is mostly those.
         self.links_from = links_from
@@ -258,6 +319,9 @@ class _SectionBuilder:
         self.inside_link = 0
         self.inline_link: list[str] = []
         self.section_chars = self.section_link_chars = 0
+        # Headings in a row with no text between them, and those of them to write as text.
+        self.heading_run = 0
+        self.held_as_text: list[Section] = []
 
     def _kept(self, text: str) -> bool:
         return self.keep is None or self.keep(text)
@@ -282,7 +346,10 @@ class _SectionBuilder:
         if not text:
             # Links wrapping only an image or a block keep waiting for the block's words.
             return
+        self._end_heading_run()
         kept = self._kept(text)
+        for heading in self.stack:
+            heading.followed = True
         self._settle_headings(kept)
         if kept:
             self.blocks.append(self.prefix + text)
@@ -310,6 +377,8 @@ class _SectionBuilder:
             share = self.section_link_chars / self.section_chars if self.section_chars else 0.0
             self.sections.append(Section(path, "\n\n".join(self.blocks), anchor,
                                          link_share=round(share, 3)))
+            for heading in self.stack:
+                heading.written = True
         self.blocks = []
         self.section_chars = self.section_link_chars = 0
 
@@ -322,14 +391,50 @@ class _SectionBuilder:
         if self.keep is None or kept or self._in_declared_main(tag):
             self.links.extend(tag.find_all("a", href=True))
         level = int(tag.name[1])
+        self.heading_run += 1
+        popped: list[_Heading] = []
         while self.stack and self.stack[-1].level >= level:
-            self.stack.pop()
-        self.stack.append(_Heading(level, text, _heading_anchor(tag), False))
+            popped.append(self.stack.pop())
+        self._write_as_text(popped[::-1])
+        # A closing line set as a heading ends its parent, right after main content.
+        before = tag.find_previous_sibling(True)
+        after_kept = (self.keep is not None and before is not None
+                      and tag.find_next_sibling(True) is None
+                      and before.name not in _HEADINGS and self.keep(before.get_text(" ")))
+        # A heading that is a link is a teaser for another page, never this page's text.
+        teaser = _is_link_text(tag, text)
+        kept_whole = not teaser and (
+            self.keep is None or (self.keep_whole is not None and self.keep_whole(text)))
+        self.stack.append(_Heading(level, text, _heading_anchor(tag), False,
+                                   after_kept=after_kept and not teaser, kept_whole=kept_whole))
         if self.keep is None or kept:
             self._settle_headings(True)
 
+    def _write_as_text(self, headings: list[_Heading]) -> None:
+        """Hold headings that no section came under as a section of text of their own,
+        under the headings still open, until the run of headings they are in ends."""
+        lines = [h for h in headings
+                 if (h.kept_whole or (h.after_kept and not h.followed)) and not h.written]
+        if lines:
+            self.held_as_text.append(Section([h.text for h in self.stack],
+                                             "\n\n".join(h.text for h in lines),
+                                             lines[0].anchor))
+
+    def _end_heading_run(self, title: str | None = None) -> None:
+        # A standfirst or a closing line is one heading among one or two others; a longer run
+        # of headings with no text between them is a widget (teasers, a sign-up box).
+        if self.heading_run <= MAX_HEADINGS_IN_A_RUN:
+            self.sections.extend(s for s in self.held_as_text
+                                 if s.text not in (title, self.first_h1))
+        self.held_as_text = []
+        self.heading_run = 0
+
     def finish(self, title: str) -> list[Section]:
         self.end_section()
+        first = next((n for n, h in enumerate(self.stack) if not h.written), len(self.stack))
+        self.stack, unwritten = self.stack[:first], self.stack[first:]
+        self._write_as_text(unwritten)
+        self._end_heading_run(title)
         for section in self.sections:
             section.heading_path = section.heading_path or [title]
         return self.sections
@@ -366,6 +471,14 @@ class _SectionBuilder:
                 self.prefix = ""
             else:
                 self.walk(child)
+
+
+def _is_link_text(tag: Tag, text: str) -> bool:
+    """Whether an element's text is mostly, or inside, a link."""
+    if tag.find_parent("a", href=True) is not None:
+        return True
+    link_chars = sum(len(_clean(a.get_text(" "))) for a in tag.find_all("a", href=True))
+    return link_chars >= LINK_BLOCK_SHARE * len(text)
 
 
 def _links(anchors: Iterable[Tag], base: str, page_url: str) -> dict[str, str]:

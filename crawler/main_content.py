@@ -44,6 +44,10 @@ class MainText:
     def __bool__(self) -> bool:
         return bool(self._blocks)
 
+    def keeps_whole(self, text: str) -> bool:
+        """Whether trafilatura kept exactly this block, not only its words inside another."""
+        return _key(text) in self._blocks
+
     def keeps(self, text: str) -> bool:
         """Whether a block of our text is (part of) what trafilatura kept."""
         key = _key(text)
