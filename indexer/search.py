@@ -10,7 +10,9 @@ is computed once per generation and shared by all threads.
 Queries are built here, not by Whoosh's parser (see indexer/query.py): each word is matched
 in the fields of both languages, with each language's own analysis, so one query finds
 English and Welsh passages; synonyms (indexer/synonyms.py) and spelling corrections
-(indexer/spelling.py) are added as alternatives of the words they replace.
+(indexer/spelling.py) are added as alternatives of the words they replace. A passage found
+only through a synonym in the other language than the query's (a translation) ranks after
+the passages that answer in the words typed (`_answers_first`).
 
 What a response carries is bounded here, whatever the index holds (an index built from a
 store row older than the crawler's limits can have a 1 MB title): titles, heading paths,
@@ -712,8 +714,8 @@ class PassageSearcher:
         english = sum(builder.in_language(w, "en") for w in words)
         return ("cy" if welsh > english else "en"), welsh != english
 
-    @staticmethod
-    def _answers_first(arrays: GenerationArrays, bulk: BulkMatcher, builder: _Builder,
+    @classmethod
+    def _answers_first(cls, arrays: GenerationArrays, bulk: BulkMatcher, builder: _Builder,
                        units: list[_Unit], language: str, found: Matches,
                        first: int) -> Matches:
         """`found` (the `first` passages with every word, then the others, each in ranking
@@ -725,8 +727,8 @@ class PassageSearcher:
         guidance the query's language lacks; but a passage that has as typed each part of
         the query the translation has through an equivalent answers in the staff member's
         own words and language, and ranks first however often the translation repeats its
-        equivalent (title, heading and text each score it). Other passages keep their
-        places by score.
+        equivalent (title, heading and text each score it). A list of links is no answer
+        (LINK_LIST_WEIGHT). Other passages keep their places by score.
         """
         ids, scores = found
         codes, values = arrays.codes["language"]
@@ -734,7 +736,9 @@ class PassageSearcher:
         other = np.array([language_of(v) != language for v in values]
                          + [language_of("") != language])
         typed = builder.build([u.typed() for u in units], [], language, "any")
-        translated = other[codes[ids]] & ~np.isin(ids, bulk.matches(typed)[0] if typed else ids)
+        if typed is None:
+            return found  # no typed word can match: nothing answers as typed
+        translated = other[codes[ids]] & ~np.isin(ids, bulk.matches(typed)[0])
         if not translated.any():
             return found
         # Of each passage, as bits: the parts of the query it matches, and those it matches
@@ -742,20 +746,21 @@ class PassageSearcher:
         matched = np.zeros(len(ids), dtype=np.int64)
         as_typed = np.zeros(len(ids), dtype=np.int64)
         for bit, unit in enumerate(units):  # at most MAX_WORDS (32) parts
-            for parts, part in ((matched, unit), (as_typed, unit.typed())):
+            for bits, part in ((matched, unit), (as_typed, unit.typed())):
                 query = builder.build([part], [], language, "all")
                 if query is not None:
-                    parts |= np.isin(ids, bulk.matches(query)[0]).astype(np.int64) << bit
+                    bits |= np.isin(ids, bulk.matches(query)[0]).astype(np.int64) << bit
         place = np.arange(len(ids), dtype=np.float64)
         later = place >= first
+        lists = cls._link_lists(arrays, ids)
         for part in (~later, later):
-            answers = np.flatnonzero(part & ~translated)
-            for parts in np.unique(matched[part & translated]):
-                if not parts:
+            answers = np.flatnonzero(part & ~translated & ~lists)
+            for wanted in np.unique(matched[part & translated]):
+                if not wanted:
                     continue  # not matched part by part (cannot happen): left as scored
-                better = answers[(parts & ~as_typed[answers]) == 0]
+                better = answers[(wanted & ~as_typed[answers]) == 0]
                 if len(better):
-                    moved = part & translated & (matched == parts)
+                    moved = part & translated & (matched == wanted)
                     place[moved] = np.maximum(place[moved], better[-1] + 0.5)
         order = np.lexsort((np.arange(len(ids)), place))
         return ids[order], scores[order]
