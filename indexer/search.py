@@ -10,7 +10,9 @@ is computed once per generation and shared by all threads.
 Queries are built here, not by Whoosh's parser (see indexer/query.py): each word is matched
 in the fields of both languages, with each language's own analysis, so one query finds
 English and Welsh passages; synonyms (indexer/synonyms.py) and spelling corrections
-(indexer/spelling.py) are added as alternatives of the words they replace.
+(indexer/spelling.py) are added as alternatives of the words they replace. A passage found
+only through a synonym in the other language than the query's (a translation) ranks after
+the passages that answer in the words typed (`_answers_first`).
 
 What a response carries is bounded here, whatever the index holds (an index built from a
 store row older than the crawler's limits can have a 1 MB title): titles, heading paths,
@@ -23,7 +25,7 @@ from __future__ import annotations
 import html
 import re
 import threading
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -253,6 +255,12 @@ class _Unit:
     words: tuple[str, ...]
     phrase: bool = False
     alternatives: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
+    # The alternatives are equivalents from synonyms.toml, not the correction of a misspelling.
+    synonyms: bool = False
+
+    def typed(self) -> _Unit:
+        """The unit as typed: without its synonyms (a correction stands for the typed word)."""
+        return replace(self, alternatives=[], synonyms=False) if self.synonyms else self
 
 
 class _Builder:
@@ -379,7 +387,8 @@ def _units(parsed: UserQuery, synonyms: Synonyms, found: list[Expansion],
         expansion = expansions.get(i)
         if expansion is not None:
             alternatives = [(alt, synonyms.weight) for alt in _outermost(expansion.alternatives)]
-            units.append(_Unit(tuple(words[i : expansion.end]), alternatives=alternatives))
+            units.append(_Unit(tuple(words[i : expansion.end]), alternatives=alternatives,
+                               synonyms=True))
             i = expansion.end
             continue
         word = words[i]
@@ -571,7 +580,8 @@ class PassageSearcher:
         builder = _Builder(searcher, derived.arrays, derived.analysis)
         parsed = parse_user_query(query)
         synonyms = self._synonyms.get()
-        language = lang if lang in LANGUAGES else self._detect(query, parsed, builder)
+        language, known = ((lang, True) if lang in LANGUAGES
+                           else self._detect(query, parsed, builder))
         page = ResultPage(query, 0, limit, offset, [], "all", language,
                           filters=chosen, document=document, words_ignored=parsed.ignored,
                           sort=sort if sort in SORTS else "relevance")
@@ -614,6 +624,9 @@ class PassageSearcher:
                 highlight = query_any
         ids = np.concatenate([first[0], later[0]])
         scores = np.concatenate([first[1], later[1]])
+        if known and any(u.synonyms for u in units):
+            ids, scores = self._answers_first(arrays, bulk, builder, units, language,
+                                              (ids, scores), len(first[0]))
         passes = self._passes(arrays, ids, chosen)
         # Passages with every word: those ranked first, and the (few) link lists after them.
         every_word = np.zeros(len(ids), dtype=bool)
@@ -690,15 +703,67 @@ class PassageSearcher:
         return corrections
 
     @staticmethod
-    def _detect(query: str, parsed: UserQuery, builder: _Builder) -> str:
+    def _detect(query: str, parsed: UserQuery, builder: _Builder) -> tuple[str, bool]:
+        """The query's language, and whether anything in the query says so (not a default)."""
         if detect_language(query) == "cy":
-            return "cy"
+            return "cy", True
         # Short queries have no function words: count which language's passages use them.
         words = [w for w in parsed.words + [w for p in parsed.phrases for w in p]
                  if not builder.function_word(w)]
         welsh = sum(builder.in_language(w, "cy") for w in words)
         english = sum(builder.in_language(w, "en") for w in words)
-        return "cy" if welsh > english else "en"
+        return ("cy" if welsh > english else "en"), welsh != english
+
+    @classmethod
+    def _answers_first(cls, arrays: GenerationArrays, bulk: BulkMatcher, builder: _Builder,
+                       units: list[_Unit], language: str, found: Matches,
+                       first: int) -> Matches:
+        """`found` (the `first` passages with every word, then the others, each in ranking
+        order) with each translation moved, within its part, after the passages that answer
+        in the words typed every part of the query it matches.
+
+        A translation is a passage in the other language than the query's that matches
+        none of the typed words, only their equivalents from synonyms.toml. It finds
+        guidance the query's language lacks; but a passage that has as typed each part of
+        the query the translation has through an equivalent answers in the staff member's
+        own words and language, and ranks first however often the translation repeats its
+        equivalent (title, heading and text each score it). A list of links is no answer
+        (LINK_LIST_WEIGHT). Other passages keep their places by score.
+        """
+        ids, scores = found
+        codes, values = arrays.codes["language"]
+        # Code -1 (no language stored) reads the last entry: analysed as English.
+        other = np.array([language_of(v) != language for v in values]
+                         + [language_of("") != language])
+        typed = builder.build([u.typed() for u in units], [], language, "any")
+        if typed is None:
+            return found  # no typed word can match: nothing answers as typed
+        translated = other[codes[ids]] & ~np.isin(ids, bulk.matches(typed)[0])
+        if not translated.any():
+            return found
+        # Of each passage, as bits: the parts of the query it matches, and those it matches
+        # as typed (a part of several words needs them all, as when every word is required).
+        matched = np.zeros(len(ids), dtype=np.int64)
+        as_typed = np.zeros(len(ids), dtype=np.int64)
+        for bit, unit in enumerate(units):  # at most MAX_WORDS (32) parts
+            for bits, part in ((matched, unit), (as_typed, unit.typed())):
+                query = builder.build([part], [], language, "all")
+                if query is not None:
+                    bits |= np.isin(ids, bulk.matches(query)[0]).astype(np.int64) << bit
+        place = np.arange(len(ids), dtype=np.float64)
+        later = place >= first
+        lists = cls._link_lists(arrays, ids)
+        for part in (~later, later):
+            answers = np.flatnonzero(part & ~translated & ~lists)
+            for wanted in np.unique(matched[part & translated]):
+                if not wanted:
+                    continue  # not matched part by part (cannot happen): left as scored
+                better = answers[(wanted & ~as_typed[answers]) == 0]
+                if len(better):
+                    moved = part & translated & (matched == wanted)
+                    place[moved] = np.maximum(place[moved], better[-1] + 0.5)
+        order = np.lexsort((np.arange(len(ids)), place))
+        return ids[order], scores[order]
 
     @staticmethod
     def _link_lists(arrays: GenerationArrays, ids: np.ndarray) -> np.ndarray:

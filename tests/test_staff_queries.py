@@ -71,6 +71,8 @@ CASES = [
     ("beth i'w wneud os ydych yn pryderu", CANLLAW, "Beth i'w wneud os ydych yn pryderu", 1),
     ("Mecanwaith Atgyfeirio Cenedlaethol", CANLLAW, "Beth i'w wneud os ydych yn pryderu", 3),
     ("arweinydd diogelu", "supporting-clients-slavery/", "Os ydych yn poeni am rywun", 1),
+    # Found through the trafficking / masnachu pobl pair too, but in Welsh first.
+    ("masnachu pobl", CANLLAW, "Beth yw caethwasiaeth fodern?", 1),
 ]
 
 
