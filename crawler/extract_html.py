@@ -186,7 +186,7 @@ def _classes_and_id(tag: Tag) -> str:
     return " ".join([*classes, str(tag.get("id") or "")]).lower()
 
 
-def _is_boilerplate(tag: Tag) -> bool:
+def _is_boilerplate(tag: Tag, prose: dict[int, bool]) -> bool:
     if tag.name == "form":
         # Search boxes and feedback forms go; ASP.NET pages wrap the whole page in a <form>.
         return _is_short(tag)
@@ -208,7 +208,7 @@ def _is_boilerplate(tag: Tag) -> bool:
     if "breadcrumb" in str(tag.get("aria-label") or "").lower():
         return True
     if tag.name == "a":
-        return _is_skip_link(tag) or (_is_social_link(tag) and not _in_prose(tag))
+        return _is_skip_link(tag) or (_is_social_link(tag) and not _in_prose(tag, prose))
     return False
 
 
@@ -228,15 +228,21 @@ def _is_social_link(a: Tag) -> bool:
     return any(host == h or host.endswith("." + h) for h in _SOCIAL_HOSTS)
 
 
-def _in_prose(a: Tag) -> bool:
-    """Whether a link sits in a sentence: its block has words of its own besides links."""
+def _in_prose(a: Tag, prose: dict[int, bool]) -> bool:
+    """Whether a link sits in a sentence: its block has words of its own besides links.
+    `prose` remembers each block's answer: a block of ten thousand links is counted once."""
     block = a.find_parent(lambda t: t.name in _BLOCKS or t.name in _HEADINGS
                           or t.name in ("td", "th"))
-    return block is not None and _words_outside_links(block) >= _PROSE_WORDS
+    if block is None:
+        return False
+    if id(block) not in prose:
+        prose[id(block)] = _words_outside_links(block) >= _PROSE_WORDS
+    return prose[id(block)]
 
 
 def _remove_boilerplate(main: Tag) -> None:
-    doomed = [t for t in main.find_all(True) if _is_boilerplate(t)]
+    prose: dict[int, bool] = {}
+    doomed = [t for t in main.find_all(True) if _is_boilerplate(t, prose)]
     for tag in doomed:
         if tag.decomposed:  # already gone with an ancestor
             continue

@@ -115,3 +115,14 @@ def test_a_lone_heading_is_not_written_twice_when_it_is_the_title():
     doc = extract_html(page, URL)
     assert doc.title == "Spotting trafficking"
     assert "Spotting trafficking" not in _text(doc)
+
+
+def test_a_paragraph_of_four_thousand_social_links_is_judged_once_not_per_link():
+    import time
+
+    links = "".join(f'<a href="https://twitter.com/u{n}">u{n}</a> ' for n in range(4_000))
+    page = _shell(f"<main><h1>Spotting trafficking</h1><p>{_PARAS[0]}</p><p>{links}</p></main>")
+    started = time.monotonic()
+    doc = extract_html(page, URL)
+    assert time.monotonic() - started < 60  # judged per link, it took minutes
+    assert "u3999" not in _text(doc)
