@@ -130,3 +130,9 @@ def test_the_deep_run_ranks_documents_as_the_paged_production_search_does(tmp_pa
     deep = bench.rank_ours(bench.RankingOnly(index_dir), "wing flutter heat", 120)
     assert len(served) > bench.MAX_LIMIT  # more than one page
     assert deep == served
+
+
+def test_terse_keeps_a_questions_first_content_words():
+    question = "what similarity laws must be obeyed when constructing aeroelastic models"
+    assert bench.terse(question, 3) == "similarity laws must"
+    assert bench.terse("what is the", 2) == ""
