@@ -40,7 +40,7 @@ from indexer import generations, manifest
 from indexer.best_bets import BestBetsFile, choose_passage
 from indexer.documents import DocumentIndex, document_id
 from indexer.highlight import Highlighter
-from indexer.matching import BulkMatcher, GenerationArrays, Matches, ranked
+from indexer.matching import BulkMatcher, GenerationArrays, Matches
 from indexer.passages import MAX_CHARS as MAX_PASSAGE_CHARS
 from indexer.query import QueryRefused, UserQuery, parse_user_query, query_problem
 from indexer.schema import (
@@ -76,6 +76,12 @@ OTHER_LANGUAGE_BOOST = 0.6
 # A list of links (a hub's list of documents, indexer/schema.py) names the words its
 # documents are about without saying anything about them: below prose with those words.
 LINK_LIST_WEIGHT = 0.5
+# A passage with every word of a query scores this much more (a quarter) than its BM25F
+# score: all words are preferred, but a passage with the rare, decisive words and not a
+# common one still ranks above one with every word and little of the rare ones. A bounded
+# bonus, not a tier of every-word passages first: the tier cost MAP, most at depth 1,000
+# (bench/relevance.py, chosen as its docstring says).
+ALL_WORDS_BONUS = 0.25
 # The filters, each also counted as a facet, in the order the page shows them.
 FACETS = ("source", "doc_type", "language", "audience")
 ANALYSIS_CACHE_SIZE = 50_000
@@ -603,36 +609,29 @@ class PassageSearcher:
             return page
         # One bulk pass per mode over whole posting lists (indexer/matching.py), each term
         # read once for both; only the page shown goes through Whoosh (highlighting).
-        found = self._matches(arrays, bulk.matches(query_all), document)
-        # A list of links with every word (a hub naming its documents) is no answer: it
-        # ranks with the passages that have some of the words, after those with all of them.
-        lists = self._link_lists(arrays, found[0])
-        first = ranked((found[0][~lists], found[1][~lists]))
-        later = ranked((found[0][lists], found[1][lists] * LINK_LIST_WEIGHT))
-        ids, scores = first
+        found = every = self._matches(arrays, bulk.matches(query_all), document)
         highlight = query_all
         if len(units) > 1 or any(len(u.words) > 1 for u in units):
-            # All words preferred: passages with every word first, then those with some of
-            # them, so a long question still finds what a strict AND would leave out.
+            # Passages with some of the words match too, so a long question still finds what
+            # a strict AND would leave out; all rank together by score (ALL_WORDS_BONUS).
             query_any = builder.build(units, parsed.excluded, language, "any")
             if query_any is not None:
-                extra_ids, extra_scores = self._matches(arrays, bulk.matches(query_any),
-                                                        document)
-                fresh = ~np.isin(extra_ids, first[0], assume_unique=True)
-                later = ranked(self._weighted(arrays, (extra_ids[fresh], extra_scores[fresh])))
+                found = self._matches(arrays, bulk.matches(query_any), document)
                 # Its terms include every word, so it highlights both kinds of passage.
                 highlight = query_any
-        ids = np.concatenate([first[0], later[0]])
-        scores = np.concatenate([first[1], later[1]])
+        every_word = np.isin(found[0], every[0], assume_unique=True)
+        # A list of links with every word (a hub naming its documents) is no answer: no
+        # bonus, and lowered like any list of links.
+        weight = np.where(self._link_lists(arrays, found[0]), LINK_LIST_WEIGHT,
+                          np.where(every_word, 1 + ALL_WORDS_BONUS, 1.0))
+        ids, scores = found[0], found[1] * weight
+        order = np.lexsort((ids, -scores))
+        ids, scores = ids[order], scores[order]
         if known and any(u.synonyms for u in units):
             ids, scores = self._answers_first(arrays, bulk, builder, units, language,
-                                              (ids, scores), len(first[0]))
+                                              (ids, scores))
+        every_word = np.isin(ids, every[0], assume_unique=True)
         passes = self._passes(arrays, ids, chosen)
-        # Passages with every word: those ranked first, and the (few) link lists after them.
-        every_word = np.zeros(len(ids), dtype=bool)
-        every_word[: len(first[0])] = True
-        if lists.any():
-            every_word[len(first[0]):] = np.isin(ids[len(first[0]):], found[0][lists])
         if not (passes & every_word).any() and passes.any():
             page.matched = "any"
         page.facets = self._facets(arrays, ids, chosen)
@@ -716,11 +715,9 @@ class PassageSearcher:
 
     @classmethod
     def _answers_first(cls, arrays: GenerationArrays, bulk: BulkMatcher, builder: _Builder,
-                       units: list[_Unit], language: str, found: Matches,
-                       first: int) -> Matches:
-        """`found` (the `first` passages with every word, then the others, each in ranking
-        order) with each translation moved, within its part, after the passages that answer
-        in the words typed every part of the query it matches.
+                       units: list[_Unit], language: str, found: Matches) -> Matches:
+        """`found` (in ranking order) with each translation moved after the passages that
+        answer in the words typed every part of the query it matches.
 
         A translation is a passage in the other language than the query's that matches
         none of the typed words, only their equivalents from synonyms.toml. It finds
@@ -751,17 +748,14 @@ class PassageSearcher:
                 if query is not None:
                     bits |= np.isin(ids, bulk.matches(query)[0]).astype(np.int64) << bit
         place = np.arange(len(ids), dtype=np.float64)
-        later = place >= first
-        lists = cls._link_lists(arrays, ids)
-        for part in (~later, later):
-            answers = np.flatnonzero(part & ~translated & ~lists)
-            for wanted in np.unique(matched[part & translated]):
-                if not wanted:
-                    continue  # not matched part by part (cannot happen): left as scored
-                better = answers[(wanted & ~as_typed[answers]) == 0]
-                if len(better):
-                    moved = part & translated & (matched == wanted)
-                    place[moved] = np.maximum(place[moved], better[-1] + 0.5)
+        answers = np.flatnonzero(~translated & ~cls._link_lists(arrays, ids))
+        for wanted in np.unique(matched[translated]):
+            if not wanted:
+                continue  # not matched part by part (cannot happen): left as scored
+            better = answers[(wanted & ~as_typed[answers]) == 0]
+            if len(better):
+                moved = translated & (matched == wanted)
+                place[moved] = np.maximum(place[moved], better[-1] + 0.5)
         order = np.lexsort((np.arange(len(ids)), place))
         return ids[order], scores[order]
 
@@ -772,15 +766,6 @@ class PassageSearcher:
         if codes is None or LINK_LIST not in values:
             return np.zeros(len(ids), dtype=bool)
         return codes[ids] == values.index(LINK_LIST)
-
-    @classmethod
-    def _weighted(cls, arrays: GenerationArrays, found: Matches) -> Matches:
-        """The scores with link lists' lowered (LINK_LIST_WEIGHT)."""
-        ids, scores = found
-        lists = cls._link_lists(arrays, ids)
-        if not lists.any():
-            return found
-        return ids, np.where(lists, scores * LINK_LIST_WEIGHT, scores)
 
     @staticmethod
     def _matches(arrays: GenerationArrays, found: Matches, document: str | None) -> Matches:

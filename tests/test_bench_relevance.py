@@ -104,3 +104,35 @@ def test_trec_layout_reads_gzipped_documents_unclosed_topics_and_qrels(tmp_path)
     }
     assert collection.queries == {"401": "wing flutter", "402": "heat"}
     assert collection.qrels == {"401": {"D1": 2, "D2": 0}, "402": {"D2": 1}}
+
+
+def test_map_is_cut_at_depth_100_and_map1000_at_depth_1000():
+    gains = {"a": 1, "b": 1}
+    # a at rank 1; b at rank 500: past the depth of MAP, within trec_eval's 1,000.
+    ranking = ["a"] + [f"x{i}" for i in range(498)] + ["b"]
+    scores = bench.evaluate({"1": ranking}, {"1": gains})
+    assert scores["map"] == pytest.approx(1 / 2)
+    assert scores["map1000"] == pytest.approx((1 + 2 / 500) / 2)
+
+
+def test_the_deep_run_ranks_documents_as_the_paged_production_search_does(tmp_path):
+    words = ["wing", "flutter", "heat", "panel", "shock", "boundary", "layer", "nozzle"]
+    documents = {
+        str(n): (f"{words[n % 8]} study {n}",
+                 " ".join(words[(n * k) % 8] for k in range(1, 4 + n % 5)) + " tests")
+        for n in range(1, 121)
+    }
+    collection = bench.Collection("tiny", documents, {"1": "wing flutter heat"}, {})
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    bench.build_ours(collection, bench.RANKING, index_dir)
+    served = bench.rank_ours(bench.PassageSearcher(index_dir), "wing flutter heat", 120)
+    deep = bench.rank_ours(bench.RankingOnly(index_dir), "wing flutter heat", 120)
+    assert len(served) > bench.MAX_LIMIT  # more than one page
+    assert deep == served
+
+
+def test_terse_keeps_a_questions_first_content_words():
+    question = "what similarity laws must be obeyed when constructing aeroelastic models"
+    assert bench.terse(question, 3) == "similarity laws must"
+    assert bench.terse("what is the", 2) == ""
