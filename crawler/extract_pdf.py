@@ -226,7 +226,9 @@ def _strip_running_lines(pages: list[str], keep: set[str]) -> list[str]:
     """Drop running headers/footers ("Page 3 of 40", the short title) repeated on most pages.
 
     Otherwise every page adds a passage that is only the header, and each page's first
-    paragraph starts with the document title. Lines in `keep` (outline titles) always stay.
+    paragraph starts with the document title. Lines in `keep` (outline titles) always stay,
+    and so does a page whose every line looks running: a document of one repeated line a
+    page (a form, a slide deck, a scan's stamp) is that line, not nothing.
     """
     if len(pages) < 3:
         return pages
@@ -257,7 +259,8 @@ def _strip_running_lines(pages: list[str], keep: set[str]) -> list[str]:
     out = []
     for lines in split:
         drop = {i for i in edges(lines) if running(lines[i])}
-        out.append("\n".join(line for i, line in enumerate(lines) if i not in drop))
+        kept = [line for i, line in enumerate(lines) if i not in drop]
+        out.append("\n".join(kept if any(kept) else lines))
     return out
 
 

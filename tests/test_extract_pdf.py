@@ -109,6 +109,33 @@ def test_pdf_without_outline_gives_one_section_per_page():
     assert all(s.heading_path == [doc.title] for s in doc.sections)
 
 
+def test_a_line_repeated_alone_on_every_page_is_the_documents_text_not_a_running_header():
+    pdf = _new_pdf(title=None)
+    for _ in range(4):
+        pdf.add_page()
+        _para(pdf, "Notice of the annual meeting of the regional safeguarding board")
+    doc = extract_pdf(bytes(pdf.output()), URL)
+    assert [s.page for s in doc.sections] == [1, 2, 3, 4]
+    assert {s.text for s in doc.sections} == {
+        "Notice of the annual meeting of the regional safeguarding board"}
+
+
+def test_a_running_header_leaves_pages_with_text_of_their_own_but_not_a_page_it_fills():
+    pdf = _new_pdf(title=None)
+    for body in ("Referrals go to the duty team on the same day.",
+                 "The duty team records every referral it receives.",
+                 "A manager reviews each record within a week.", None):
+        pdf.add_page()
+        _para(pdf, "Regional safeguarding board")
+        if body:
+            _para(pdf, body)
+    doc = extract_pdf(bytes(pdf.output()), URL)
+    texts = {s.page: s.text for s in doc.sections}
+    assert texts[1] == "Referrals go to the duty team on the same day."
+    assert texts[3] == "A manager reviews each record within a week."
+    assert texts[4] == "Regional safeguarding board"
+
+
 def test_normaliser_joins_hyphenated_breaks_and_keeps_paragraphs():
     raw = (
         "Victims of traffick-\r\ning may not see themselves\r\nas victims at \ufb01rst.\r\n"
