@@ -10,6 +10,7 @@ from fpdf import FPDF
 from crawler.document import ExtractionError
 from crawler.extract import extract_document
 from crawler.extract_pdf import clean_pdf_text, extract_pdf
+from crawler.ocr import OcrOptions
 
 URL = "https://docs.example.org/files/referral-guide.pdf"
 TTF = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -164,8 +165,9 @@ def test_garbage_with_pdf_magic_raises_extraction_error():
 def test_pdf_with_no_text_raises_extraction_error():
     pdf = _new_pdf()
     pdf.add_page()
-    with pytest.raises(ExtractionError, match="no extractable text"):
-        extract_pdf(bytes(pdf.output()), URL)
+    # With OCR (tests/test_extract_ocr.py) a blank page is "OCR found nothing".
+    with pytest.raises(ExtractionError, match=r"^no text layer \(scanned\?\); OCR is turned off"):
+        extract_pdf(bytes(pdf.output()), URL, ocr=OcrOptions(enabled=False))
 
 
 def test_encrypted_pdf_raises_extraction_error():
