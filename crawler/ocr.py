@@ -35,7 +35,7 @@ import pypdfium2 as pdfium
 DPI = 300
 # A4 at 300 dpi is 8.7 million pixels; larger pages are read at a lower resolution.
 MAX_PIXELS = 12_000_000
-# Leptonica refuses images wider or taller than this.
+# Tesseract refuses an image wider or taller than 32,767 pixels.
 MAX_SIDE = 30_000
 # Fewer dark pixels than this share of the page: a blank page (a scan's empty back), not read.
 _INK_SHARE = 0.0001
@@ -77,11 +77,12 @@ def unavailable(options: OcrOptions) -> str | None:
     return None
 
 
-def language_data(hint: str) -> str | None:
+def language_data(hint: str, deadline: float | None = None) -> str | None:
     """"eng+cym" or "cym+eng" (the hinted language first), as far as the data is installed."""
+    timeout = 30.0 if deadline is None else min(30.0, max(deadline - time.monotonic(), 0.1))
     try:
         listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True,
-                                timeout=30, check=False).stdout.split()
+                                timeout=timeout, check=False).stdout.split()
     except (OSError, subprocess.SubprocessError):
         return None
     order = ["cy", "en"] if hint == "cy" else ["en", "cy"]
@@ -98,15 +99,18 @@ def read_pages(body: bytes, pages: list[int], options: OcrOptions, *, hint: str 
     result = OcrResult(asked=len(pages))
     if not pages:
         return result
-    reason = unavailable(options)
-    languages = None if reason else language_data(hint)
-    if reason is None and languages is None:
-        reason = "OCR unavailable: no English or Welsh language data for tesseract"
-    if reason:
-        result.note = reason
+    result.note = unavailable(options)
+    if result.note:
         return result
-    assert languages is not None
-    pdf = pdfium.PdfDocument(body)
+    languages = language_data(hint, deadline)
+    if languages is None:
+        result.note = "OCR unavailable: no English or Welsh language data for tesseract"
+        return result
+    try:
+        pdf = pdfium.PdfDocument(body)
+    except pdfium.PdfiumError:
+        result.note = "OCR unavailable: pdfium cannot render this PDF"
+        return result
     try:
         for index in pages[: options.max_pages]:
             if deadline is not None and time.monotonic() >= deadline:
