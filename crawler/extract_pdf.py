@@ -114,9 +114,9 @@ def _has_text(page: str) -> bool:
 
 def _no_text_reason(found: OcrResult) -> str:
     """Why a PDF whose pages all lack a text layer gave no text (one line)."""
-    if found.read:
-        return f"{_NO_LAYER} and OCR found nothing" + (f" ({found.note})" if found.note else "")
-    return f"{_NO_LAYER}; {found.note or 'OCR found nothing'}"
+    if found.note and not found.read:
+        return f"{_NO_LAYER}; {found.note}"  # OCR off, unavailable, or stopped before a page
+    return f"{_NO_LAYER} and OCR found nothing" + (f" ({found.note})" if found.note else "")
 
 
 def _unread_note(found: OcrResult) -> str | None:
