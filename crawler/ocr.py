@@ -81,10 +81,11 @@ def language_data(hint: str, deadline: float | None = None) -> str | None:
     """"eng+cym" or "cym+eng" (the hinted language first), as far as the data is installed."""
     timeout = 30.0 if deadline is None else min(30.0, max(deadline - time.monotonic(), 0.1))
     try:
-        listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True,
-                                timeout=timeout, check=False).stdout.split()
+        done = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True,
+                              timeout=timeout, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
+    listed = (done.stdout + done.stderr).split()  # Tesseract 4 listed them on stderr
     order = ["cy", "en"] if hint == "cy" else ["en", "cy"]
     found = [_LANGUAGES[code] for code in order if _LANGUAGES[code] in listed]
     return "+".join(found) or None
