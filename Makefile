@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TOOLS := node_modules/.installed
 
-.PHONY: demo test lint browser clean
+.PHONY: demo test lint browser ocr clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,15 +22,26 @@ browser:
 	  else echo "Chromium or nginx is missing: run 'sudo apt-get install chromium nginx-light'" \
 	    "(the browser and reverse-proxy tests need them)"; fi; }
 
+# Run-time tool: Debian's Tesseract with its English and Welsh data, which reads scanned PDF
+# pages (crawler/ocr.py). Without it the crawl still runs and says "OCR unavailable" for them.
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-cym
+ocr:
+	@{ command -v tesseract && tesseract --list-langs | grep -qx cym \
+	    && tesseract --list-langs | grep -qx eng; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq $(OCR_PACKAGES) >/dev/null; \
+	  else echo "Tesseract or its English/Welsh data is missing: run" \
+	    "'sudo apt-get install $(OCR_PACKAGES)' (scanned PDFs are read with it)"; fi; }
+
 $(TOOLS): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $(TOOLS)
 
 # `make demo PORT=8010` serves on another port.
-demo: $(STAMP)
+demo: $(STAMP) ocr
 	$(VENV)/bin/hubsearch demo --config examples/demo-hub/config.toml $(if $(PORT),--port $(PORT))
 
-test: $(STAMP) $(TOOLS) browser
+test: $(STAMP) $(TOOLS) browser ocr
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 

@@ -27,6 +27,7 @@ MAX_SECTION_CHARS = 200_000
 MAX_DOCUMENT_CHARS = 10_000_000
 MAX_LINKS = 1_000
 MAX_URL_CHARS = 2_000
+MAX_NOTE_CHARS = 300
 # The only form of an updated date a document keeps (crawler/updated_date.py).
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -70,6 +71,7 @@ def bound_document(document: ExtractedDocument) -> ExtractedDocument:
             anchor=_cut(section.anchor, MAX_HEADING_CHARS) if section.anchor else section.anchor,
             page=section.page,
             link_share=_share(section.link_share),
+            ocr=section.ocr is True,
         ))
     links = [link for link in document.links if len(link) <= MAX_URL_CHARS][:MAX_LINKS]
     return replace(
@@ -83,4 +85,5 @@ def bound_document(document: ExtractedDocument) -> ExtractedDocument:
         if not document.canonical_url or len(document.canonical_url) <= MAX_URL_CHARS else None,
         updated_at=document.updated_at
         if isinstance(document.updated_at, str) and _DAY.fullmatch(document.updated_at) else None,
+        ocr_note=_cut(str(document.ocr_note), MAX_NOTE_CHARS) if document.ocr_note else None,
     )

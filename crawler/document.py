@@ -1,8 +1,8 @@
 """The extracted-document shape shared by every extractor, the store and the indexer.
 
 An extractor turns bytes into an `ExtractedDocument`: a title, a language and an ordered
-list of sections, each with its heading path and, for PDFs, its page number. The store
-keeps it as JSON; the indexer splits its sections into passages.
+list of sections, each with its heading path and, for PDFs, its page number and whether OCR
+read it. The store keeps it as JSON; the indexer splits its sections into passages.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ class Section:
     # Share of the text in blocks that are mostly a link (HTML): near 1 for a hub's list of
     # documents, which the search ranks below prose about the same words.
     link_share: float = 0.0
+    # Read by OCR from a page with no text layer (a scan): the words may be misread.
+    ocr: bool = False
 
 
 @dataclass
@@ -43,6 +45,8 @@ class ExtractedDocument:
     ignored_canonical_url: str | None = None
     # When the document says it was last updated, as YYYY-MM-DD (crawler/updated_date.py).
     updated_at: str | None = None
+    # Scanned pages OCR left unread (a page or time limit, OCR off), and why: one line (PDF).
+    ocr_note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,4 +64,5 @@ class ExtractedDocument:
             canonical_url=data.get("canonical_url"),
             ignored_canonical_url=data.get("ignored_canonical_url"),
             updated_at=data.get("updated_at"),
+            ocr_note=data.get("ocr_note"),
         )

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.document import ExtractedDocument, ExtractionError
+from crawler.ocr import OcrOptions
 
 USER_AGENT = "Hubsearch extract"
 MAX_BYTES = 200 * 1024 * 1024  # guidance PDFs run to a few MB; anything this big is a mistake
@@ -38,6 +39,7 @@ CHILD_MEMORY_BYTES = 1024 * 1024 * 1024
 # unpacks to more than this before any parser touches it.
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_OCR = OcrOptions()
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ODT_TYPE = "application/vnd.oasis.opendocument.text"
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
@@ -54,16 +56,18 @@ class _OutOfMemory(ExtractionError):
 
 
 def extract_document(
-    body: bytes, url: str, content_type: str | None = None, *, language_hint: str = ""
+    body: bytes, url: str, content_type: str | None = None, *, language_hint: str = "",
+    ocr: OcrOptions = DEFAULT_OCR, deadline: float | None = None,
 ) -> ExtractedDocument:
     """Extract one HTML page, PDF, DOCX or ODT; raise ExtractionError (one line) if unreadable.
 
-    This parses in the calling process with no bound: for untrusted bytes use
-    `extract_isolated`.
+    `ocr` says whether and how far a PDF's scanned pages are read by OCR, which stops at
+    `deadline` (a `time.monotonic()` time). This parses in the calling process with no other
+    bound: for untrusted bytes use `extract_isolated`.
     """
     kind = sniff(body, url, content_type)
     try:
-        doc = _extract(kind, bytes(body), url, language_hint)
+        doc = _extract(kind, bytes(body), url, language_hint, ocr, deadline)
     except ExtractionError as exc:
         reason = str(exc)
         if reason == one_line_reason(reason):
@@ -83,12 +87,13 @@ def extract_document(
     return doc
 
 
-def _extract(kind: str, body: bytes, url: str, hint: str) -> ExtractedDocument:
+def _extract(kind: str, body: bytes, url: str, hint: str, ocr: OcrOptions,
+             deadline: float | None) -> ExtractedDocument:
     # Imported on use: each extractor pulls in a parser library the others do not need.
     if kind == "pdf":
         from crawler.extract_pdf import extract_pdf
 
-        return extract_pdf(body, url, hint)
+        return extract_pdf(body, url, hint, ocr, deadline)
     if kind == "docx":
         from crawler.extract_docx import extract_docx
 
@@ -222,6 +227,7 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _PRELOAD = [
     "crawler.extract",
     "crawler.extract_pdf",
+    "crawler.ocr",
     "crawler.extract_html",
     "crawler.extract_docx",
     "crawler.extract_odt",
@@ -287,9 +293,13 @@ def _child(
     url: str,
     content_type: str | None,
     hint: str,
-    limits: tuple[int, int],
+    limits: tuple[int, int, float],
+    ocr: OcrOptions,
 ) -> None:
-    memory_bytes, cpu_seconds = limits
+    memory_bytes, cpu_seconds, timeout = limits
+    # OCR, the one slow step, stops here: the rest of the parse and the result's trip back
+    # must fit in what is left before the parent's timeout.
+    deadline = time.monotonic() + max(timeout * 0.9 - 1.0, timeout / 2)
     # A forked child inherits the crawler's handlers: Ctrl-C is the parent's to handle (it kills
     # us), and a signal here must not wake the parent's reactor through an inherited fd.
     try:
@@ -304,7 +314,8 @@ def _child(
     limit = _limit_resources(memory_bytes, cpu_seconds)
     try:
         conn.send(("start", limit))
-        doc = extract_document(body, url, content_type, language_hint=hint)
+        doc = extract_document(body, url, content_type, language_hint=hint, ocr=ocr,
+                               deadline=deadline)
         conn.send(("ok", doc.to_dict()))
     except (_OutOfMemory, MemoryError):
         conn.send(("oom", ""))
@@ -349,6 +360,7 @@ def extract_isolated(
     timeout: float = DEFAULT_TIMEOUT,
     memory_bytes: int = CHILD_MEMORY_BYTES,
     start_method: str | None = None,
+    ocr: OcrOptions = DEFAULT_OCR,
 ) -> ExtractedDocument:
     """`extract_document` in a child process bounded by `timeout` seconds and `memory_bytes`.
 
@@ -356,14 +368,15 @@ def extract_isolated(
     one-line reason for unreadable input and also when the child is stopped: "parse timed out
     after N s", "parse ran out of memory (limit N MB)" or "parser crashed (signal N)".
     `memory_bytes` is address space the parse may add to what the child starts with;
-    0 means no limit. `start_method` overrides `default_start_method()`.
+    0 means no limit. `start_method` overrides `default_start_method()`. OCR of a PDF's
+    scanned pages (as `ocr` allows; crawler/ocr.py) runs inside the same two bounds.
     """
     ctx = _context(start_method or default_start_method())
     receiver, sender = ctx.Pipe(duplex=False)
-    limits = (max(int(memory_bytes), 0), int(min(timeout, 86400)) + 2)
+    limits = (max(int(memory_bytes), 0), int(min(timeout, 86400)) + 2, max(timeout, 0.0))
     proc = ctx.Process(
         target=_child,
-        args=(sender, bytes(body), url, content_type, language_hint, limits),
+        args=(sender, bytes(body), url, content_type, language_hint, limits, ocr),
         daemon=True,
     )
     try:

@@ -1,10 +1,11 @@
 """PDF files to `ExtractedDocument`: page-aware sections headed by the PDF's own outline.
 
 This module owns reading PDF text (pypdfium2 first; pdfminer.six when pdfium fails or finds no
-text), turning the outline (bookmarks) into `heading_path`s, and joining the line-broken PDF
-text back into paragraphs. Every section carries its 1-based `page`, so a passage can link to
-`url#page=N`. Callers that parse untrusted files should run this in a child process with a time
-bound (see `crawler.extract.extract_isolated`).
+text; OCR by crawler/ocr.py for pages with no text layer at all), turning the outline
+(bookmarks) into `heading_path`s, and joining the line-broken PDF text back into paragraphs.
+Every section carries its 1-based `page`, so a passage can link to `url#page=N`, and says
+whether its text was read by OCR. Callers that parse untrusted files should run this in a
+child process with a time bound (see `crawler.extract.extract_isolated`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pypdfium2.raw as pdfium_c
 from crawler import updated_date
 from crawler.document import ExtractedDocument, ExtractionError, Section
 from crawler.language import detect_language, normalise_text
+from crawler.ocr import OcrOptions, OcrResult, read_pages
 
 # pdfium marks a word hyphenated at a line end with U+FFFE (or \x02); a soft hyphen means the same.
 _LINE_END_HYPHEN = re.compile(r"[\u00ad\ufffe\x02][ \t]*(?:\n[ \t]*)?")
@@ -30,7 +32,11 @@ _BULLET = re.compile(
     r"^([\u2022\u25cf\u25aa\u2023\u2043\u25e6*\-\u2013]\s|\(?\d{1,2}[.)]\s|\(?[a-z][.)]\s)"
 )
 _SPACE = re.compile(r"[ \t\f\v]+")
-_NO_TEXT = "no extractable text (scanned or empty PDF?)"
+_NO_LAYER = "no text layer (scanned?)"
+# Fewer letters and digits than this on a page: no text layer (a page number is not one).
+_MIN_LAYER_CHARS = 10
+_WORD_CHAR = re.compile(r"[^\W_]")
+_OCR_DEFAULT = OcrOptions()
 _WORD_TITLE = re.compile(r"^microsoft (word|powerpoint) - ", re.IGNORECASE)
 
 
@@ -49,26 +55,43 @@ class _RawPdf:
     updated_at: str | None = None
 
 
-def extract_pdf(body: bytes, url: str, language_hint: str = "") -> ExtractedDocument:
-    """Extract title, language and page-numbered sections from PDF bytes."""
+def extract_pdf(body: bytes, url: str, language_hint: str = "",
+                ocr: OcrOptions = _OCR_DEFAULT, deadline: float | None = None) -> ExtractedDocument:
+    """Extract title, language and page-numbered sections from PDF bytes.
+
+    Pages without a text layer are read by OCR (crawler/ocr.py) as `ocr` allows and until
+    `deadline` (a `time.monotonic()` time; None for no time bound); their sections say so.
+    """
     raw, pdfium_error = _read_with_pdfium(body)
-    if raw is None or not any(p.strip() for p in raw.pages):
+    rendered = raw is not None  # only pages pdfium opened can be rendered for OCR
+    if raw is None or not any(_has_text(p) for p in raw.pages):
         pages = _read_with_pdfminer(body)
-        if pages is None and raw is not None and raw.pages:
-            # pdfium read the pages and found no text; pdfminer finding no pages adds nothing.
-            raise ExtractionError(_NO_TEXT)
-        if pages is None:
-            reason = pdfium_error or "no pages"
-            raise ExtractionError(f"not a readable PDF: {reason}")
-        raw = _RawPdf(pages, raw.title if raw else "", raw.outline if raw else [],
-                      raw.updated_at if raw else None)
+        if pages is not None and any(_has_text(p) for p in pages):
+            raw = _RawPdf(pages, raw.title if raw else "", raw.outline if raw else [],
+                          raw.updated_at if raw else None)
+            rendered = False
+        elif raw is None and pages is None:
+            raise ExtractionError(f"not a readable PDF: {pdfium_error or 'no pages'}")
+        elif raw is None:
+            raise ExtractionError(f"{_NO_LAYER}; pdfium cannot open it to read by OCR "
+                                  f"({pdfium_error})")
+    if not raw.pages:
+        raise ExtractionError("not a readable PDF: no pages")
+    scanned = [i for i, text in enumerate(raw.pages) if not _has_text(text)] if rendered else []
+    found = read_pages(body, scanned, ocr, hint=language_hint, deadline=deadline)
+    ocr_pages = set()
+    for index, text in found.texts.items():
+        # A stray mark in the text layer (a page number) gives way to what OCR read.
+        if _word_chars(text) > _word_chars(raw.pages[index]):
+            raw.pages[index] = text
+            ocr_pages.add(index)
     keep = {_key(h.title) for h in raw.outline}
     pages = _strip_running_lines([_clean_page(p) for p in raw.pages], keep)
     if not any(pages):
-        raise ExtractionError(_NO_TEXT)
+        raise ExtractionError(_no_text_reason(found))
 
     title = _usable_title(raw.title) or _first_line(pages) or _file_name(url) or url
-    sections = _sections(pages, raw.outline, title)
+    sections = _sections(pages, raw.outline, title, ocr_pages)
     sample = " ".join(s.text for s in sections[:20])
     return ExtractedDocument(
         title=title,
@@ -76,7 +99,33 @@ def extract_pdf(body: bytes, url: str, language_hint: str = "") -> ExtractedDocu
         language=language_hint or detect_language(sample),
         sections=sections,
         updated_at=raw.updated_at,
+        ocr_note=_unread_note(found),
     )
+
+
+def _word_chars(text: str) -> int:
+    return len(_WORD_CHAR.findall(text))
+
+
+def _has_text(page: str) -> bool:
+    """Whether a page has a text layer worth the name: a page number alone is not one."""
+    return _word_chars(page) >= _MIN_LAYER_CHARS
+
+
+def _no_text_reason(found: OcrResult) -> str:
+    """Why a PDF whose pages all lack a text layer gave no text (one line)."""
+    if found.note and not found.read:
+        return f"{_NO_LAYER}; {found.note}"  # OCR off, unavailable, or stopped before a page
+    return f"{_NO_LAYER} and OCR found nothing" + (f" ({found.note})" if found.note else "")
+
+
+def _unread_note(found: OcrResult) -> str | None:
+    """For a document with text: the scanned pages OCR did not read, and why."""
+    if found.note is None:
+        return None
+    if found.read:
+        return found.note  # it counts the pages read and not read
+    return f"{found.asked} scanned pages not read: {found.note}"
 
 
 def _read_with_pdfium(body: bytes) -> tuple[_RawPdf | None, str]:
@@ -226,7 +275,9 @@ def _strip_running_lines(pages: list[str], keep: set[str]) -> list[str]:
     """Drop running headers/footers ("Page 3 of 40", the short title) repeated on most pages.
 
     Otherwise every page adds a passage that is only the header, and each page's first
-    paragraph starts with the document title. Lines in `keep` (outline titles) always stay.
+    paragraph starts with the document title. Lines in `keep` (outline titles) always stay,
+    and so does a page whose every line looks running: a document of one repeated line a
+    page (a form, a slide deck, a scan's stamp) is that line, not nothing.
     """
     if len(pages) < 3:
         return pages
@@ -257,7 +308,8 @@ def _strip_running_lines(pages: list[str], keep: set[str]) -> list[str]:
     out = []
     for lines in split:
         drop = {i for i in edges(lines) if running(lines[i])}
-        out.append("\n".join(line for i, line in enumerate(lines) if i not in drop))
+        kept = [line for i, line in enumerate(lines) if i not in drop]
+        out.append("\n".join(kept if any(kept) else lines))
     return out
 
 
@@ -311,7 +363,8 @@ def _place_headings(lines: list[str], headings: list[_Heading]) -> list[tuple[in
     return placed
 
 
-def _sections(pages: list[str], outline: list[_Heading], title: str) -> list[Section]:
+def _sections(pages: list[str], outline: list[_Heading], title: str,
+              ocr_pages: set[int]) -> list[Section]:
     sections: list[Section] = []
     stack: list[_Heading] = []
 
@@ -322,20 +375,21 @@ def _sections(pages: list[str], outline: list[_Heading], title: str) -> list[Sec
             titles = titles[1:]
         return [title, *titles]
 
-    def add(lines: list[str], page: int) -> None:
+    def add(lines: list[str], index: int) -> None:
         text = "\n\n".join(_paragraphs(lines))
         if text:
-            sections.append(Section(heading_path=path(), text=text, page=page))
+            sections.append(Section(heading_path=path(), text=text, page=index + 1,
+                                    ocr=index in ocr_pages))
 
     for index, page_text in enumerate(pages):
         lines = page_text.split("\n") if page_text else []
         on_page = [h for h in outline if h.page == index]
         start = 0
         for line_no, used, heading in _place_headings(lines, on_page):
-            add(lines[start:line_no], index + 1)
+            add(lines[start:line_no], index)
             while stack and stack[-1].level >= heading.level:
                 stack.pop()
             stack.append(heading)
             start = line_no + used
-        add(lines[start:], index + 1)
+        add(lines[start:], index)
     return sections

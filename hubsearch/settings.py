@@ -146,6 +146,24 @@ SPEC: dict[str, tuple[Option, ...]] = {
             65536,
         ),
         Option(
+            "ocr",
+            bool,
+            True,
+            "Read PDF pages that have no text layer (scans) with Tesseract OCR, within "
+            "parse_timeout and parse_memory_mb; results mark their text as read by OCR. "
+            "false: such a PDF is reported as having no text layer.",
+        ),
+        Option(
+            "ocr_max_pages",
+            int,
+            50,
+            "Scanned pages of one PDF read by OCR at most, in page order (OCR also stops at "
+            "parse_timeout, a few seconds a page); pages past either limit stay unsearchable "
+            "and the crawl log says how many.",
+            1,
+            10000,
+        ),
+        Option(
             "allow_private_networks",
             bool,
             False,
@@ -305,6 +323,8 @@ class CrawlSettings:
     max_links_per_page: int
     parse_timeout: float
     parse_memory_mb: int
+    ocr: bool = True
+    ocr_max_pages: int = 50
     allow_private_networks: bool = False
     allowed_networks: tuple[str, ...] = ()
 

@@ -82,6 +82,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "apply_filters": ("Apply filters", "Rhoi'r hidlwyr ar waith"),
     "clear_filters": ("Clear filters", "Clirio'r hidlwyr"),
     "page_number": ("page {n}", "tudalen {n}"),
+    "ocr_text": ("Text read by OCR from a scan: it may contain errors.",
+                 "Testun a ddarllenwyd gan OCR o sgan: gall gynnwys gwallau."),
     "last_checked": ("last checked", "gwiriwyd ddiwethaf"),
     "whole_document": ("whole document", "y ddogfen gyfan"),
     "recommended": ("Recommended", "Argymhellir"),

@@ -48,6 +48,9 @@ _HIT = {
         "more_in_document_params": {"type": ["object", "null"]},
         "recommended": {"type": "boolean",
                         "description": "pinned for this query by the maintainers (best bets)"},
+        "ocr": {"type": "boolean",
+                "description": "the passage was read by OCR from a scanned PDF page: its "
+                               "words may be misread"},
         "updated": {"type": "string",
                     "description": "when the document says it was last updated (YYYY-MM-DD; "
                                    "its own metadata, else the server's Last-Modified), or "

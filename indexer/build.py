@@ -44,8 +44,9 @@ from indexer.term_pool import BuildSegmentWriter
 
 # The fields a generation's passages carry (indexer/schema.py); a generation of another
 # format is rebuilt in full, not updated. 2: the passage kind (link lists); 3: the vocabulary
-# kept as a running total (indexer/spelling.py), the manifest in SQLite, the updated date.
-INDEX_FORMAT = 3
+# kept as a running total (indexer/spelling.py), the manifest in SQLite, the updated date;
+# 4: the OCR mark of passages read from scans.
+INDEX_FORMAT = 4
 LEGACY_STATUS = "status.json"
 # How often a build says how far it is (one log line; `hubsearch index` shows them on stderr,
 # so a build under cron or systemd is not silent for minutes).
@@ -150,6 +151,7 @@ def _add_passages(writer: IndexWriter, key: str, document: ExtractedDocument, *,
             fetched_at=fetched_at,
             kind=LINK_LIST if passage.link_share >= LINK_LIST_SHARE else None,
             updated=updated,
+            ocr=True if passage.ocr else None,
         )
         count += 1
     return count

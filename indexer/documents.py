@@ -52,6 +52,7 @@ class DocumentIndex:
                     "page": p.get("page") or None,
                     "deep_link": p.get("deep_link", ""),
                     "text": p.get("body", ""),
+                    "ocr": bool(p.get("ocr")),
                 }
                 for p in passages
             ],

@@ -33,6 +33,7 @@ class Passage:
     page: int | None
     position: int  # order within the document
     link_share: float = 0.0  # of its section's text, link text (crawler/extract_html.py)
+    ocr: bool = False  # read by OCR from a scanned page (crawler/ocr.py)
 
 
 def _runs(words: list[str]) -> Iterator[str]:
@@ -90,7 +91,7 @@ def _chunks(text: str) -> list[str]:
 def split_section(section: Section, start: int = 0) -> list[Passage]:
     return [
         Passage(tuple(section.heading_path), chunk, section.anchor, section.page, start + i,
-                section.link_share)
+                section.link_share, section.ocr)
         for i, chunk in enumerate(_chunks(section.text))
     ]
 

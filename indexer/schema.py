@@ -127,6 +127,8 @@ def build_schema(ranking: Ranking = RANKING) -> Schema:
         fetched_at=STORED(),
         kind=ID(sortable=True),
         updated=ID(stored=True, sortable=True),
+        # Set (True) on a passage read by OCR from a scanned page: its words may be misread.
+        ocr=STORED(),
     )
 
 

@@ -125,6 +125,8 @@ class Hit:
     recommended: bool = False
     # When the document says it was last updated (YYYY-MM-DD), or "" if it does not say.
     updated: str = ""
+    # Read by OCR from a scanned page (crawler/ocr.py): the words may be misread.
+    ocr: bool = False
     snippet_text: str = field(repr=False, default="")
     # The page puts "N more in this document" under the last hit of a document.
     last_of_document: bool = field(repr=False, default=True)
@@ -902,5 +904,6 @@ class PassageSearcher:
             score=round(float(score), 4),
             fetched_at=stored.get("fetched_at", ""),
             updated=stored.get(UPDATED_FIELD) or "",
+            ocr=bool(stored.get("ocr")),
             snippet_text=_plain_snippet(text),
         )

@@ -10,6 +10,7 @@ from fpdf import FPDF
 from crawler.document import ExtractionError
 from crawler.extract import extract_document
 from crawler.extract_pdf import clean_pdf_text, extract_pdf
+from crawler.ocr import OcrOptions
 
 URL = "https://docs.example.org/files/referral-guide.pdf"
 TTF = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -109,6 +110,33 @@ def test_pdf_without_outline_gives_one_section_per_page():
     assert all(s.heading_path == [doc.title] for s in doc.sections)
 
 
+def test_a_line_repeated_alone_on_every_page_is_the_documents_text_not_a_running_header():
+    pdf = _new_pdf(title=None)
+    for _ in range(4):
+        pdf.add_page()
+        _para(pdf, "Notice of the annual meeting of the regional safeguarding board")
+    doc = extract_pdf(bytes(pdf.output()), URL)
+    assert [s.page for s in doc.sections] == [1, 2, 3, 4]
+    assert {s.text for s in doc.sections} == {
+        "Notice of the annual meeting of the regional safeguarding board"}
+
+
+def test_a_running_header_leaves_pages_with_text_of_their_own_but_not_a_page_it_fills():
+    pdf = _new_pdf(title=None)
+    for body in ("Referrals go to the duty team on the same day.",
+                 "The duty team records every referral it receives.",
+                 "A manager reviews each record within a week.", None):
+        pdf.add_page()
+        _para(pdf, "Regional safeguarding board")
+        if body:
+            _para(pdf, body)
+    doc = extract_pdf(bytes(pdf.output()), URL)
+    texts = {s.page: s.text for s in doc.sections}
+    assert texts[1] == "Referrals go to the duty team on the same day."
+    assert texts[3] == "A manager reviews each record within a week."
+    assert texts[4] == "Regional safeguarding board"
+
+
 def test_normaliser_joins_hyphenated_breaks_and_keeps_paragraphs():
     raw = (
         "Victims of traffick-\r\ning may not see themselves\r\nas victims at \ufb01rst.\r\n"
@@ -137,8 +165,9 @@ def test_garbage_with_pdf_magic_raises_extraction_error():
 def test_pdf_with_no_text_raises_extraction_error():
     pdf = _new_pdf()
     pdf.add_page()
-    with pytest.raises(ExtractionError, match="no extractable text"):
-        extract_pdf(bytes(pdf.output()), URL)
+    # With OCR (tests/test_extract_ocr.py) a blank page is "OCR found nothing".
+    with pytest.raises(ExtractionError, match=r"^no text layer \(scanned\?\); OCR is turned off"):
+        extract_pdf(bytes(pdf.output()), URL, ocr=OcrOptions(enabled=False))
 
 
 def test_encrypted_pdf_raises_extraction_error():

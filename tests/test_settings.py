@@ -130,6 +130,17 @@ def test_every_number_option_declares_its_bounds_and_its_default_lies_within_the
         assert opt.min <= opt.default <= opt.max, f"{table}.{opt.name}: default out of range"
 
 
+def test_ocr_is_on_by_default_and_its_switch_and_page_limit_are_checked(tmp_path):
+    crawl = load_settings(write(tmp_path, "")).crawl
+    assert (crawl.ocr, crawl.ocr_max_pages) == (True, 50)
+    crawl = load_settings(write(tmp_path, "[crawl]\nocr = false\nocr_max_pages = 5\n")).crawl
+    assert (crawl.ocr, crawl.ocr_max_pages) == (False, 5)
+    with pytest.raises(ConfigError, match=r"crawl\.ocr \(line 2\): expected bool"):
+        load_settings(write(tmp_path, '[crawl]\nocr = "no"\n'))
+    with pytest.raises(ConfigError, match=r"crawl\.ocr_max_pages \(line 2\): must be from 1"):
+        load_settings(write(tmp_path, "[crawl]\nocr_max_pages = 0\n"))
+
+
 def test_the_urgent_help_notice_is_set_per_language_and_empty_turns_it_off(tmp_path):
     settings = load_settings(write(tmp_path, '[page]\nurgent_help_en = "Call 999."\n'
                                              'urgent_help_cy = ""\n'))

@@ -27,6 +27,7 @@ from crawler.document import ExtractionError
 from crawler.extract import extract_isolated
 from crawler.failures import describe_failure
 from crawler.items import DocumentItem, FailureItem, NotModifiedItem
+from crawler.ocr import OcrOptions
 from hubsearch.settings import Settings
 from hubsearch.store import DocumentStore
 
@@ -61,6 +62,7 @@ class HubSpider(scrapy.Spider):
         self.hub = hub_settings
         self.requested: set[str] = set()
         self.sources = [s for s in hub_settings.sources if not sources or s.name in sources]
+        self.ocr = OcrOptions(hub_settings.crawl.ocr, hub_settings.crawl.ocr_max_pages)
 
     async def start(self) -> AsyncIterator[scrapy.Request | FailureItem]:
         for source in self.sources:
@@ -100,6 +102,7 @@ class HubSpider(scrapy.Spider):
                 language_hint=meta.get("language_hint", ""),
                 timeout=self.hub.crawl.parse_timeout,
                 memory_bytes=self.hub.crawl.parse_memory_mb * 1024 * 1024,
+                ocr=self.ocr,
             ))
         except ExtractionError as exc:
             yield FailureItem(
@@ -112,6 +115,9 @@ class HubSpider(scrapy.Spider):
         if document.ignored_canonical_url:
             self.logger.warning("ignored canonical URL of %s: %s is on another host",
                                 response.url, document.ignored_canonical_url)
+        if document.ocr_note:
+            # Stored and searchable, but some scanned pages were left unread.
+            self.logger.warning("%s: %s", response.url, document.ocr_note)
         yield DocumentItem(
             url=requested,
             final_url=response.url,
