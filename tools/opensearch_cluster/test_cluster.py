@@ -141,6 +141,14 @@ def test_two_nodes_shards_replicas_analysis_and_failover(tmp_path, capsys):
         url0, url1 = cluster.urls
 
         # -- an index with 2 shards, 1 replica and analysis-common's filters ----------------------
+        # Spread the primaries too (not just the shard counts), so each node holds one primary and
+        # killing either one promotes a replica.
+        code, body = http_json(
+            f"{url0}/_cluster/settings",
+            "PUT",
+            {"persistent": {"cluster.routing.allocation.balance.prefer_primary": True}},
+        )
+        assert code == 200, body
         code, body = http_json(f"{url0}/{INDEX}", "PUT", SETTINGS)
         assert code == 200, body
         code, body = http_json(
@@ -254,12 +262,22 @@ def test_two_nodes_shards_replicas_analysis_and_failover(tmp_path, capsys):
         assert {h["_id"] for h in body["hits"]["hits"]} == all_ids | {"5"}
         code, shards_after = http_json(f"{survivor_url}/_cat/shards/{INDEX}?format=json")
         primaries = [s for s in shards_after if s["prirep"] == "p"]
+        assert len(primaries) == 2, shards_after
         assert all(s["state"] == "STARTED" for s in primaries), shards_after
+        victim_name = f"node-{victim}"
+        survivor_name = f"node-{1 - victim}"
+        assert all(s["node"] == survivor_name for s in primaries), shards_after
+        # the shards whose primary was on the killed node now answer from the promoted replica
+        promoted = sorted(
+            s["shard"] for s in shards if s["prirep"] == "p" and s["node"] == victim_name
+        )
+        assert promoted, "the killed node held no primary: nothing was promoted"
 
         report(
             capsys,
             f"shards per node before the kill: {counts}; cluster-manager {manager}; "
-            f"killed node-{victim}",
+            f"killed node-{victim}; its primary shard(s) {promoted} were promoted from "
+            f"the replica(s) on {survivor_name}",
             f"after SIGKILL of node-{victim}: yellow with 1 node in {t_yellow:.1f}s; "
             f"{len(during)} searches ran on the survivor since the kill: {len(complete)} complete, "
             f"{len(partial)} partial (a shard failed), {len(non_200)} errors",
