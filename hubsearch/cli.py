@@ -1,7 +1,8 @@
 """The `hubsearch` command line: one subcommand per stage entry point, errors as one line.
 
 Each subcommand only loads the settings and calls a stage's entry point; the work lives in
-crawler/, indexer/, search_server.py and schedules/. Exit status: 0 ok, 1 the work failed,
+crawler/, the search backend (hubsearch/backends.py: indexer/ for Whoosh), search_server.py
+and schedules/. Exit status: 0 ok, 1 the work failed,
 2 a usage or config error.
 """
 
@@ -75,7 +76,7 @@ def _host(text: str) -> str:
 
 
 def _search_limit(text: str) -> int:
-    from indexer.search import MAX_LIMIT  # the API's cap; imported only when --limit is given
+    from hubsearch.search_results import MAX_LIMIT  # the API's cap
 
     return _whole_number(1, MAX_LIMIT)(text)
 
@@ -164,8 +165,9 @@ class _LiveProgress(logging.StreamHandler):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from indexer.build import build_index
+    from hubsearch.backends import open_backend
 
+    backend = open_backend(_settings(args))
     live = None
     if sys.stderr.isatty():
         logger = logging.getLogger("indexer.build")
@@ -175,8 +177,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     else:
         _log_to_stderr("indexer.build")
     try:
-        result = build_index(_settings(args), full=args.full, wait=args.wait,
-                             progress_seconds=LIVE_PROGRESS_SECONDS if live else None)
+        result = backend.build(full=args.full, wait=args.wait,
+                               progress_seconds=LIVE_PROGRESS_SECONDS if live else None)
     finally:
         if live is not None:
             live.clear()
@@ -239,13 +241,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from indexer.search import PassageSearcher
+    from hubsearch.backends import open_backend
 
-    settings = _settings(args)
-    searcher = PassageSearcher(
-        settings.storage.index_dir, synonyms_path=settings.search.synonyms_path,
-        best_bets_path=settings.search.best_bets_path,
-    )
+    searcher = open_backend(_settings(args)).searcher()
     page = searcher.search(args.query, limit=args.limit, lang=args.lang, sort=args.sort)
     if args.json:
         print(json.dumps(page.to_dict(), ensure_ascii=False, indent=2))

@@ -21,8 +21,8 @@ def run_demo(settings: Settings, *, port: int | None = None, keep: Path | None =
     """Crawl, index and serve the demo hub; with `keep`, its store and index (and a config
     naming them) stay in that new or empty directory for `report`, `search` and `serve`."""
     from crawler.run import run_crawl
+    from hubsearch.backends import open_backend
     from hubsearch_web.serving import bind
-    from indexer.build import build_index
     from search_server import serve
 
     host = settings.server.host
@@ -48,9 +48,10 @@ def run_demo(settings: Settings, *, port: int | None = None, keep: Path | None =
             settings_for_site(settings, site.base_url),
             storage=StorageSettings(folder / "hub.sqlite", folder / "index"),
         )
+        backend = open_backend(demo)  # a backend that cannot be made fails before the crawl
         print(f"demo hub served at {site.base_url}", flush=True)
         print(run_crawl(demo).line(), flush=True)
-        print(build_index(demo).line(), flush=True)
+        print(backend.build().line(), flush=True)
         if keep is not None:
             config = write_kept_config(demo, folder)
             print(f"kept in {folder}: try `hubsearch report --config {config}`", flush=True)

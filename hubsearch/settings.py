@@ -64,6 +64,10 @@ def _number(x: float | None) -> str:
 
 
 ACCESS_LOG_FORMATS = ("text", "json")
+# The search backends that can be chosen (hubsearch/backends.py builds them); OpenSearch is
+# named so a config asking for it is told it is not there yet rather than "unknown".
+BACKEND_KINDS = ("whoosh",)
+PLANNED_BACKEND_KINDS = ("opensearch",)
 URGENT_HELP_EN = ("If someone is in immediate danger, call 999. Live Fear Free helpline, "
                   "free, 24 hours: 0808 80 10 800.")
 URGENT_HELP_CY = ("Os oes rhywun mewn perygl uniongyrchol, ffoniwch 999. Llinell gymorth Byw "
@@ -208,6 +212,15 @@ SPEC: dict[str, tuple[Option, ...]] = {
     "storage": (
         Option("store_path", str, "data/hub.sqlite", "SQLite document store (relative to config)."),
         Option("index_dir", str, "data/index", "Index generations directory (relative to config)."),
+    ),
+    "backend": (
+        Option(
+            "kind",
+            str,
+            "whoosh",
+            "The search engine that holds the index and answers searches: \"whoosh\" (embedded, "
+            "in storage.index_dir; nothing else to run).",
+        ),
     ),
     "server": (
         Option("host", str, "127.0.0.1", "Address the search server listens on."),
@@ -357,6 +370,11 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class BackendSettings:
+    kind: str = "whoosh"
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     host: str
     port: int
@@ -384,6 +402,7 @@ class Settings:
     search: SearchSettings = SearchSettings()
     sources: tuple[Source, ...] = field(default_factory=tuple)
     page: PageSettings = PageSettings()
+    backend: BackendSettings = BackendSettings()
 
 
 def is_http_url(url: str) -> bool:
@@ -483,6 +502,7 @@ def _check_values(values: dict[str, dict[str, Any]], text: str) -> None:
             f"got {values['server']['access_log_format']!r}"
         )
     _check_server(values["server"], text)
+    _check_backend(values["backend"], text)
     for key, notice in values["page"].items():
         # Empty turns the notice off; otherwise one printable line.
         problem = notice and checks.text_problem(notice, max_length=MAX_NOTICE)
@@ -555,6 +575,18 @@ def _duplicate_key_error(text: str, path: Path, exc: KeyAlreadyPresent) -> Confi
         elif header:
             label = f"{header.group(2)}.{key}"
     return ConfigError(f"{path}: duplicate key {label} (line {lo})")
+
+
+def _check_backend(backend: dict[str, Any], text: str) -> None:
+    kind = backend["kind"]
+    if kind in BACKEND_KINDS:
+        return
+    where = _where(text, "backend", "kind")
+    if kind in PLANNED_BACKEND_KINDS:
+        raise ConfigError(f"backend.kind{where}: backend kind {kind!r} is not available yet; "
+                          f"use {BACKEND_KINDS[0]!r}")
+    raise ConfigError(f"backend.kind{where}: expected one of "
+                      f"{', '.join(repr(k) for k in BACKEND_KINDS)}, got {kind!r}")
 
 
 ROOT_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)+")
@@ -707,6 +739,7 @@ def parse_settings(text: str, path: Path) -> Settings:
         search=SearchSettings(synonyms_path=synonyms_path, best_bets_path=best_bets_path),
         sources=tuple(sources),
         page=PageSettings(**values["page"]),
+        backend=BackendSettings(**values["backend"]),
     )
 
 
@@ -753,4 +786,5 @@ def settings_from_json(text: str) -> Settings:
         sources=tuple(Source(**{**s, "audience": tuple(s.get("audience", ()))})
                       for s in data["sources"]),
         page=PageSettings(**data.get("page", {})),
+        backend=BackendSettings(**data.get("backend", {})),
     )

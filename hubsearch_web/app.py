@@ -1,8 +1,9 @@
-"""The server application: one index searcher, the routes of each part of the web side, the
-middleware every request passes through, and the error handlers.
+"""The server application: one searcher of the configured backend (hubsearch/search_backend.py),
+the routes of each part of the web side, the middleware every request passes through, and
+the error handlers.
 
-Endpoints are sync functions so Starlette runs them in its thread pool; each thread keeps
-its own Whoosh searcher (see indexer/search.py), so the pool is bounded (WORKER_THREADS):
+Endpoints are sync functions so Starlette runs them in its thread pool; with Whoosh each
+thread keeps its own searcher (see indexer/search.py), so the pool is bounded (WORKER_THREADS):
 more threads would not search faster on a few cores, only hold more searchers in memory.
 
 No response is cached by a browser or proxy (hubsearch_web/security_headers.py). Page links
@@ -28,6 +29,9 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from hubsearch.backends import open_backend
+from hubsearch.search_backend import Searcher
+from hubsearch.search_results import IndexNotReady, QueryRefused
 from hubsearch.settings import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
 from hubsearch_web import (
     admin_crawl,
@@ -43,8 +47,6 @@ from hubsearch_web.metrics import Metrics
 from hubsearch_web.params import error_response
 from hubsearch_web.security_headers import SecurityHeaders
 from hubsearch_web.serving import RequestLimits, StatusNetworks
-from indexer.query import QueryRefused
-from indexer.search import IndexNotReady, PassageSearcher
 
 HERE = Path(__file__).resolve().parent
 logger = logging.getLogger("hubsearch.server")
@@ -80,12 +82,10 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     yield
 
 
-def create_app(settings: Settings, searcher: PassageSearcher | None = None) -> Starlette:
-    """The whole web side over `settings` (and `searcher`, else one over its index)."""
-    searcher = searcher or PassageSearcher(
-        settings.storage.index_dir, synonyms_path=settings.search.synonyms_path,
-        best_bets_path=settings.search.best_bets_path,
-    )
+def create_app(settings: Settings, searcher: Searcher | None = None) -> Starlette:
+    """The whole web side over `settings` (and `searcher`, else one of the backend the
+    settings name, hubsearch/backends.py)."""
+    searcher = searcher or open_backend(settings).searcher()
     metrics = Metrics(searcher.built_at)
     app = Starlette(
         routes=[

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.query import MAX_QUERY_CHARS, MAX_WORD_CHARS, MAX_WORDS
-from indexer.search import DOCUMENT_PASSAGES, FACETS, MAX_LIMIT, SORTS
-from indexer.suggest import MAX_SUGGESTIONS
+from hubsearch.search_results import (
+    DOCUMENT_PASSAGES,
+    FACETS,
+    MAX_LIMIT,
+    MAX_QUERY_CHARS,
+    MAX_SUGGESTIONS,
+    MAX_WORD_CHARS,
+    MAX_WORDS,
+    SORTS,
+)
 
 __all__ = ["MAX_QUERY_CHARS", "openapi_document"]
 

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from indexer.search import FACETS
+from hubsearch.search_results import FACETS
 
 
 def error_response(status: int, message: str) -> JSONResponse:

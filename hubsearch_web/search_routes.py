@@ -16,6 +16,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hubsearch.search_results import (
+    DOCUMENT_PASSAGES,
+    LANGUAGES,
+    MAX_LIMIT,
+    MAX_QUERY_CHARS,
+    MAX_SUGGESTIONS,
+    SORTS,
+    IndexNotReady,
+    query_problem,
+)
 from hubsearch.status_snapshot import document_status
 from hubsearch_web import i18n
 from hubsearch_web.admin_session import is_maintainer
@@ -24,10 +34,6 @@ from hubsearch_web.openapi import openapi_document
 from hubsearch_web.page_context import page_links
 from hubsearch_web.page_urls import PageUrls
 from hubsearch_web.params import choice_param, error_response, filter_params, int_param
-from indexer.query import MAX_QUERY_CHARS, query_problem
-from indexer.schema import LANGUAGES
-from indexer.search import DOCUMENT_PASSAGES, MAX_LIMIT, SORTS, IndexNotReady
-from indexer.suggest import MAX_SUGGESTIONS
 
 OPENAPI = openapi_document()
 DOCUMENT_URL = re.compile(r"https?://[^\s/]+")
@@ -59,7 +65,7 @@ def run_query(request: Request) -> tuple[str, Any]:
 
 
 def api_suggest(request: Request) -> Response:
-    """Completions of what is being typed in the search box (indexer/suggest.py)."""
+    """Completions of what is being typed in the search box (the backend's suggester)."""
     text = request.query_params.get("q") or ""
     if len(text) > MAX_QUERY_CHARS:
         raise HTTPException(400, f"q must be at most {MAX_QUERY_CHARS} characters")

@@ -17,7 +17,6 @@ from hubsearch_web import i18n
 from hubsearch_web.admin_session import SignedIn, is_maintainer, maintainers_only
 from hubsearch_web.page_context import page_links
 from hubsearch_web.params import error_response
-from indexer import manifest
 
 
 @maintainers_only
@@ -32,7 +31,7 @@ def status_page(request: Request, store: DocumentStore, who: SignedIn) -> Respon
         return state.templates.TemplateResponse(request, "status.html", context,
                                                 status_code=503)
     serving = state.searcher.generation()
-    info = manifest.read_info(index_dir / serving) if serving else None
+    info = state.searcher.build_info() if serving else None
     context.update(serving=serving, built_at=(info or {}).get("built_at"),
                    attention=data["documents"])
     return state.templates.TemplateResponse(request, "status.html", context)

@@ -18,7 +18,7 @@ import os
 import shutil
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from crawler.document import ExtractedDocument
 from hubsearch import ownership
 from hubsearch.errors import HubsearchError
 from hubsearch.locks import stage_lock
+from hubsearch.search_results import BuildResult
 from hubsearch.settings import Settings
 from hubsearch.status_snapshot import save_status
 from hubsearch.store import DocumentRef, DocumentStore, utc_now
@@ -57,31 +58,6 @@ logger = logging.getLogger("indexer.build")
 
 class IndexBuildError(HubsearchError):
     """The build could not produce an index; the previous generation keeps serving."""
-
-
-@dataclass
-class BuildResult:
-    generation: str
-    mode: str  # "full", "incremental" or "unchanged"
-    documents: int
-    passages: int
-    seconds: float
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    passages_written: int = 0
-
-    @property
-    def touched(self) -> list[str]:
-        return sorted(self.added + self.changed + self.removed)
-
-    def line(self) -> str:
-        return (
-            f"index: {self.mode}, {len(self.added)} new, {len(self.changed)} changed, "
-            f"{len(self.removed)} removed, {self.passages_written} passages written; "
-            f"{self.documents} documents, {self.passages} passages in generation "
-            f"{self.generation}, {self.seconds:.1f} s"
-        )
 
 
 def _claim(stored: DocumentRef, key: str) -> tuple[bool, str]:

@@ -4,9 +4,10 @@ The only syntax is "quoted phrases" and a leading `-` to exclude a word or phras
 else, including Whoosh or Lucene operators (AND, field:, wildcards, ^boosts, brackets), is
 read as plain words, so no input can fail to parse. This module is pure: no Whoosh, no index.
 
-It also holds the bounds of a query, in one place: its length in characters (longer is
-refused with a one-line reason, `query_problem`), the length of one word and the number of
-words used. A word over MAX_WORD_CHARS and the words past MAX_WORDS are left out, and
+It applies the bounds of a query, which every search backend shares and which are set in one
+place (hubsearch/search_results.py): its length in characters (longer is refused with a
+one-line reason, `query_problem`), the length of one word and the number of words used. A
+word over MAX_WORD_CHARS and the words past MAX_WORDS are left out, and
 `UserQuery.ignored` counts them so the response can say so.
 """
 
@@ -15,30 +16,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from hubsearch.errors import HubsearchError
+from hubsearch.search_results import (  # noqa: F401 - also importable from here
+    MAX_QUERY_CHARS,
+    MAX_WORD_CHARS,
+    MAX_WORDS,
+    QueryRefused,
+    query_problem,
+)
 
 # Words as staff write them: letters and digits, joined by &, an apostrophe, a hyphen, a dot
 # or a comma ("A&E", "child's", "i'w", "co-ordinate", "N.R.M", "2,000"), kept whole so the
 # analyzer (indexer/analysis.py) can join them as it does at index time.
 WORD = re.compile(r"[^\W_]+(?:[&'\u2019.,-][^\W_]+)*")
 _PART = re.compile(r'(?P<neg>-?)"(?P<phrase>[^"]*)"|(?P<chunk>\S+)')
-# A long paste must not become a query of hundreds of clauses.
-MAX_WORDS = 32
-MAX_QUERY_CHARS = 500
-# Longer than any word of English or Welsh guidance, hyphenated compounds included; a longer
-# run of letters is a paste or an attack, and it would only cost work and match nothing.
-MAX_WORD_CHARS = 64
-
-
-class QueryRefused(HubsearchError, ValueError):
-    """Text that is not a query we run; the message says why in one line."""
-
-
-def query_problem(text: str) -> str | None:
-    """Why `text` is refused as a query, or None."""
-    if len(text) > MAX_QUERY_CHARS:
-        return f"q is too long ({MAX_QUERY_CHARS} characters at most)"
-    return None
 
 
 def words_of(text: str) -> list[str]:

@@ -25,9 +25,9 @@ from whoosh import scoring
 from whoosh.analysis import Analyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
+from hubsearch.search_results import LANGUAGES
 from indexer.analysis import CachedPositions, english_analyzer, welsh_analyzer
 
-LANGUAGES = ("en", "cy")
 ROLES = ("title", "heading_path", "text")
 
 # The matching fields of each language: role -> field name.

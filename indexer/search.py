@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 import re
 import threading
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,15 @@ from whoosh.searching import Searcher
 
 from crawler.bounds import MAX_HEADING_CHARS, MAX_HEADING_DEPTH, MAX_TITLE_CHARS
 from crawler.language import detect_language
-from hubsearch.errors import HubsearchError
+from hubsearch.search_results import (  # noqa: F401 - also importable from here
+    DOCUMENT_PASSAGES,
+    FACETS,
+    MAX_LIMIT,
+    SORTS,
+    Hit,
+    IndexNotReady,
+    ResultPage,
+)
 from indexer import generations, manifest
 from indexer.best_bets import BestBetsFile, choose_passage
 from indexer.documents import DocumentIndex, document_id
@@ -59,13 +67,10 @@ from indexer.spelling import Vocabulary, vocabulary_from_reader
 from indexer.suggest import Suggester
 from indexer.synonyms import Expansion, Synonyms, SynonymsFile
 
-MAX_LIMIT = 50
 SNIPPET_WORDS = 45
 # 45 words are ~300 characters; these only cut text without spaces.
 SNIPPET_CHARS = 600
 SNIPPET_HTML_CHARS = 2000
-# Passages of one document in one /api/documents response; the rest are paged.
-DOCUMENT_PASSAGES = 100
 # Words of one query looked up by the spelling corrector (each lookup is a few hundred
 # dictionary probes): a query of many unknown words costs no more than this many.
 MAX_CORRECTED = 5
@@ -82,114 +87,16 @@ LINK_LIST_WEIGHT = 0.5
 # bonus, not a tier of every-word passages first: the tier cost MAP, most at depth 1,000
 # (bench/relevance.py, chosen as its docstring says).
 ALL_WORDS_BONUS = 0.25
-# The filters, each also counted as a facet, in the order the page shows them.
-FACETS = ("source", "doc_type", "language", "audience")
 ANALYSIS_CACHE_SIZE = 50_000
 DEFAULT_SYNONYMS = Path(__file__).resolve().parent.parent / "synonyms.toml"
 # Equivalents named on a page ("Also searched: ..."), at most.
 MAX_ALSO_SEARCHED = 10
-# How a result list can be ordered: by relevance, or most recently updated first.
-SORTS = ("relevance", "updated")
 
 
 class _Or(Or):
     # Whoosh preloads an Or of 3+ clauses into a fresh 2048-slot array on indexes under 5000
     # passages (0.1 ms each, hundreds per query here); the union tree is faster at any size.
     matcher_type = Or.DEFAULT_MATCHER
-
-
-class IndexNotReady(HubsearchError):
-    """There is no index generation to search yet."""
-
-
-@dataclass
-class Hit:
-    title: str
-    heading_path: list[str]
-    snippet_html: str
-    deep_link: str
-    document_url: str
-    source: str
-    doc_type: str
-    language: str
-    page: int | None
-    score: float
-    fetched_at: str
-    # Further matching passages of this document left out of a collapsed list, and the
-    # query parameters that list them all (None when there are none).
-    # Short stable id of the document: GET /api/documents/{document_id}.
-    document_id: str = ""
-    more_in_document: int = 0
-    more_in_document_params: dict[str, str] | None = None
-    # Pinned for this query by the maintainers (indexer/best_bets.py), not ranked.
-    recommended: bool = False
-    # When the document says it was last updated (YYYY-MM-DD), or "" if it does not say.
-    updated: str = ""
-    # Read by OCR from a scanned page (crawler/ocr.py): the words may be misread.
-    ocr: bool = False
-    snippet_text: str = field(repr=False, default="")
-    # The page puts "N more in this document" under the last hit of a document.
-    last_of_document: bool = field(repr=False, default=True)
-
-    def to_dict(self) -> dict[str, Any]:
-        # Not dataclasses.asdict: it deep-copies every value, a tenth of a request's time.
-        data = {f.name: getattr(self, f.name) for f in _HIT_FIELDS}
-        data["heading_path"] = list(self.heading_path)
-        if self.more_in_document_params is not None:
-            data["more_in_document_params"] = dict(self.more_in_document_params)
-        return data
-
-
-_HIT_FIELDS = [f for f in fields(Hit) if f.name not in ("snippet_text", "last_of_document")]
-
-
-@dataclass
-class ResultPage:
-    query: str
-    total: int
-    limit: int
-    offset: int
-    results: list[Hit]
-    # "all" when every word matched, "any" when we fell back to any word.
-    matched: str = "all"
-    # The language the query was read as ("en" or "cy"), chosen or detected.
-    language: str = "en"
-    # The query with misspelt words replaced by the nearest indexed words, if any.
-    suggestion: str | None = None
-    # value -> count of matching passages, per filter, ignoring that filter's own choice.
-    facets: dict[str, dict[str, int]] = field(default_factory=dict)
-    filters: dict[str, list[str]] = field(default_factory=dict)
-    document: str | None = None
-    # Matching passages before collapsing (`total` counts the collapsed list being paged).
-    total_passages: int = 0
-    # Words of the query left out: too long to be words, or past the most a query uses.
-    words_ignored: int = 0
-    # Passages maintainers pinned for this query, shown before `results` (first page only).
-    best_bets: list[Hit] = field(default_factory=list)
-    # "relevance", or "updated": most recently updated documents first (SORTS).
-    sort: str = "relevance"
-    # Equivalents searched too, from synonyms.toml, as the file writes them.
-    also_searched: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "query": self.query,
-            "total": self.total,
-            "limit": self.limit,
-            "offset": self.offset,
-            "matched": self.matched,
-            "language": self.language,
-            "suggestion": self.suggestion,
-            "total_passages": self.total_passages,
-            "words_ignored": self.words_ignored,
-            "sort": self.sort,
-            "also_searched": self.also_searched,
-            "filters": self.filters,
-            "document": self.document,
-            "facets": self.facets,
-            "best_bets": [h.to_dict() for h in self.best_bets],
-            "results": [h.to_dict() for h in self.results],
-        }
 
 
 def _has_any(stored: dict[str, Any], name: str, values: list[str]) -> bool:
@@ -552,6 +459,11 @@ class PassageSearcher:
         """When the generation being served was switched in (its directory's mtime)."""
         current = generations.current_generation(self.index_dir)
         return current.stat().st_mtime if current else None
+
+    def build_info(self) -> dict[str, Any] | None:
+        """The manifest's record of the generation being served (`format`, `built_at`)."""
+        current = generations.current_generation(self.index_dir)
+        return manifest.read_info(current) if current else None
 
     def search(
         self,

@@ -18,6 +18,7 @@ import bisect
 from collections import Counter
 from pathlib import Path
 
+from hubsearch.search_results import MAX_SUGGESTIONS
 from indexer import manifest
 from indexer.analysis import ENGLISH_STOP_WORDS, WELSH_STOP_WORDS
 from indexer.query import words_of
@@ -27,7 +28,6 @@ MAX_PHRASES = 20_000
 MAX_WORDS = 50_000
 MAX_PHRASE_CHARS = 120
 MAX_INPUT_CHARS = 100
-MAX_SUGGESTIONS = 10
 MIN_PREFIX = 2  # characters typed before anything is suggested
 _STOP = ENGLISH_STOP_WORDS | WELSH_STOP_WORDS
 

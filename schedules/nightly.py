@@ -47,9 +47,10 @@ def crawl_then_index(config_path: str, sources: list[str] | None = None,
     # Imported here: the stages are heavy (Scrapy, Whoosh) and the scheduler must start
     # (and its tests run) without them.
     from crawler.run import run_crawl
-    from indexer.build import build_index
+    from hubsearch.backends import open_backend
 
     settings = load_settings(config_path)
+    backend = open_backend(settings)
     try:
         # Both stages take the store's locks (hubsearch/locks.py). A crawl already running
         # (a manual one) refuses this one: crawling again the same night would count each
@@ -67,7 +68,7 @@ def crawl_then_index(config_path: str, sources: list[str] | None = None,
     if not summary.ok:
         log.warning("%s: crawl reported failures; indexing what was stored", label)
     try:
-        result = build_index(settings, wait=True)
+        result = backend.build(wait=True)
     except HubsearchError as exc:
         # The quality gate and an empty store are expected outcomes: one line, no traceback.
         log.error("%s: run failed: index not switched in: %s", label, exc)

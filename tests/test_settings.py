@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from hubsearch.settings import SOURCE_SPEC, SPEC, ConfigError, load_settings
+from hubsearch.settings import (
+    SOURCE_SPEC,
+    SPEC,
+    ConfigError,
+    load_settings,
+    settings_from_json,
+    settings_to_json,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_CONFIG = REPO / "config.toml"
@@ -163,3 +170,22 @@ def test_a_source_is_shown_by_its_title_in_each_language(tmp_path):
     assert (b.display_title("en"), b.display_title("cy")) == ("b", "b")
     with pytest.raises(ConfigError, match=r"sources\[0\]\.title \(line 4\)"):
         load_settings(write(tmp_path, text.replace('"Guide A"', '"Guide\\tA"')))
+
+
+def test_the_backend_is_whoosh_unless_the_config_names_one(tmp_path):
+    assert load_settings(write(tmp_path, "")).backend.kind == "whoosh"
+    named = load_settings(write(tmp_path, '[backend]\nkind = "whoosh"\n'))
+    assert named.backend.kind == "whoosh"
+    # A crawl's child process gets the settings as JSON: the backend goes with them.
+    assert settings_from_json(settings_to_json(named)).backend == named.backend
+
+
+@pytest.mark.parametrize("kind, reason", [
+    ("opensearch", "backend kind 'opensearch' is not available yet; use 'whoosh'"),
+    ("lucene", "expected one of 'whoosh', got 'lucene'"),
+])
+def test_a_backend_kind_that_cannot_be_used_is_one_line_naming_the_key(tmp_path, kind, reason):
+    path = write(tmp_path, f'[server]\nport = 8000\n\n[backend]\nkind = "{kind}"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert str(info.value) == f"backend.kind (line 5): {reason}"
