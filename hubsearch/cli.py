@@ -2,8 +2,7 @@
 
 Each subcommand only loads the settings and calls a stage's entry point; the work lives in
 crawler/, the search backend (hubsearch/backends.py: indexer/ for Whoosh), search_server.py
-and schedules/. Exit status: 0 ok, 1 the work failed,
-2 a usage or config error.
+and schedules/. Exit status: 0 ok, 1 the work failed, 2 a usage or config error.
 """
 
 from __future__ import annotations
