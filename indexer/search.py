@@ -534,17 +534,17 @@ class PassageSearcher:
                 # Its terms include every word, so it highlights both kinds of passage.
                 highlight = query_any
         every_word = np.isin(found[0], every[0], assume_unique=True)
+        lists = self._link_lists(arrays, found[0])
         # A list of links with every word (a hub naming its documents) is no answer: no
         # bonus, and lowered like any list of links.
-        weight = np.where(self._link_lists(arrays, found[0]), LINK_LIST_WEIGHT,
+        weight = np.where(lists, LINK_LIST_WEIGHT,
                           np.where(every_word, 1 + ALL_WORDS_BONUS, 1.0))
         ids, scores = found[0], found[1] * weight
         order = np.lexsort((ids, -scores))
-        ids, scores = ids[order], scores[order]
         if known and any(u.synonyms for u in units):
-            ids, scores = self._answers_first(arrays, bulk, builder, units, language,
-                                              (ids, scores))
-        every_word = np.isin(ids, every[0], assume_unique=True)
+            order = order[self._answers_first(arrays, bulk, builder, units, language,
+                                              ids[order], lists[order])]
+        ids, scores, every_word = ids[order], scores[order], every_word[order]
         passes = self._passes(arrays, ids, chosen)
         if not (passes & every_word).any() and passes.any():
             page.matched = "any"
@@ -627,11 +627,13 @@ class PassageSearcher:
         english = sum(builder.in_language(w, "en") for w in words)
         return ("cy" if welsh > english else "en"), welsh != english
 
-    @classmethod
-    def _answers_first(cls, arrays: GenerationArrays, bulk: BulkMatcher, builder: _Builder,
-                       units: list[_Unit], language: str, found: Matches) -> Matches:
-        """`found` (in ranking order) with each translation moved after the passages that
-        answer in the words typed every part of the query it matches.
+    @staticmethod
+    def _answers_first(arrays: GenerationArrays, bulk: BulkMatcher, builder: _Builder,
+                       units: list[_Unit], language: str, ids: np.ndarray,
+                       lists: np.ndarray) -> np.ndarray:
+        """The order of `ids` (in ranking order; `lists` marks the lists of links among
+        them) with each translation moved after the passages that answer in the words typed
+        every part of the query it matches.
 
         A translation is a passage in the other language than the query's that matches
         none of the typed words, only their equivalents from synonyms.toml. It finds
@@ -641,28 +643,32 @@ class PassageSearcher:
         equivalent (title, heading and text each score it). A list of links is no answer
         (LINK_LIST_WEIGHT). Other passages keep their places by score.
         """
-        ids, scores = found
+        unchanged = np.arange(len(ids))
         codes, values = arrays.codes["language"]
         # Code -1 (no language stored) reads the last entry: analysed as English.
         other = np.array([language_of(v) != language for v in values]
                          + [language_of("") != language])
         typed = builder.build([u.typed() for u in units], [], language, "any")
         if typed is None:
-            return found  # no typed word can match: nothing answers as typed
+            return unchanged  # no typed word can match: nothing answers as typed
         translated = other[codes[ids]] & ~np.isin(ids, bulk.matches(typed)[0])
         if not translated.any():
-            return found
+            return unchanged
         # Of each passage, as bits: the parts of the query it matches, and those it matches
         # as typed (a part of several words needs them all, as when every word is required).
         matched = np.zeros(len(ids), dtype=np.int64)
         as_typed = np.zeros(len(ids), dtype=np.int64)
         for bit, unit in enumerate(units):  # at most MAX_WORDS (32) parts
-            for bits, part in ((matched, unit), (as_typed, unit.typed())):
+            parts = ((matched, unit), (as_typed, unit.typed())) if unit.synonyms else (
+                (matched, unit),)  # without synonyms, as typed is the same match
+            for bits, part in parts:
                 query = builder.build([part], [], language, "all")
                 if query is not None:
                     bits |= np.isin(ids, bulk.matches(query)[0]).astype(np.int64) << bit
+            if not unit.synonyms:
+                as_typed |= matched & (1 << bit)
         place = np.arange(len(ids), dtype=np.float64)
-        answers = np.flatnonzero(~translated & ~cls._link_lists(arrays, ids))
+        answers = np.flatnonzero(~translated & ~lists)
         for wanted in np.unique(matched[translated]):
             if not wanted:
                 continue  # not matched part by part (cannot happen): left as scored
@@ -670,8 +676,7 @@ class PassageSearcher:
             if len(better):
                 moved = translated & (matched == wanted)
                 place[moved] = np.maximum(place[moved], better[-1] + 0.5)
-        order = np.lexsort((np.arange(len(ids)), place))
-        return ids[order], scores[order]
+        return np.lexsort((unchanged, place))
 
     @staticmethod
     def _link_lists(arrays: GenerationArrays, ids: np.ndarray) -> np.ndarray:
