@@ -160,6 +160,8 @@ def _open_prose_asides(soup: BeautifulSoup) -> bool:
     if not asides:
         return False
     prose = {id(a): _words_outside_links(a) for a in asides}
+    if max(prose.values()) < ASIDE_PROSE_WORDS:
+        return False  # the usual sidebars: no need to count the whole page
     total = _words_outside_links(soup)
     opened = False
     for aside in asides:
