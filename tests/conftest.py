@@ -169,16 +169,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def document_fetch(url: str, doc: ExtractedDocument, *, source: str = "hub",
+                   is_source: bool = False) -> Fetch:
+    """A good fetch of an HTML page that extracted to `doc`, to record in a store as the
+    crawler does (for tests of the stages after the crawl)."""
+    body = "".join(section.text for section in doc.sections)
+    return Fetch(url=url, final_url=url, source=source, status=200, content_type="text/html",
+                 sha256=hashlib.sha256(body.encode()).hexdigest(), bytes=len(body),
+                 document=doc, is_source=is_source)
+
+
 def guide_fetch(url: str, text: str, *, links: tuple[str, ...] = (),
                 is_source: bool = False) -> Fetch:
-    """A good fetch of a one-section guide page, to record in a store as the crawler does
-    (for tests of the stages after the crawl)."""
+    """A good fetch of a one-section guide page."""
     doc = ExtractedDocument(title=f"Guide {url.rsplit('/', 1)[-1]}", doc_type="html",
                             language="en", sections=[Section(["Guide"], text)],
                             links=list(links))
-    return Fetch(url=url, final_url=url, source="hub", status=200, content_type="text/html",
-                 sha256=hashlib.sha256(text.encode()).hexdigest(), bytes=len(text),
-                 document=doc, is_source=is_source)
+    return document_fetch(url, doc, is_source=is_source)
 
 
 def record_guides(settings: Settings, count: int,

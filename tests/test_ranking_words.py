@@ -7,14 +7,14 @@ query ranks above one that has every word only because it mentions each in passi
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from pathlib import Path
 
 import pytest
+from conftest import document_fetch
 
 from crawler.document import ExtractedDocument, Section
 from hubsearch.settings import StorageSettings, load_settings
-from hubsearch.store import DocumentStore, Fetch
+from hubsearch.store import DocumentStore
 from indexer.build import build_index
 from indexer.search import PassageSearcher
 
@@ -58,10 +58,7 @@ def searcher(tmp_path_factory) -> PassageSearcher:
             url = f"https://guides.test/{name}"
             doc = ExtractedDocument(title=heading, doc_type="html", language="en",
                                     sections=[Section([heading], text)])
-            store.record_fetch(Fetch(url=url, final_url=url, source=source, status=200,
-                                     content_type="text/html",
-                                     sha256=hashlib.sha256(text.encode()).hexdigest(),
-                                     bytes=len(text), document=doc))
+            store.record_fetch(document_fetch(url, doc, source=source))
     build_index(settings)
     return PassageSearcher(settings.storage.index_dir)
 

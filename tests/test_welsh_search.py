@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 from pathlib import Path
 
 import pytest
+from conftest import document_fetch
 from starlette.testclient import TestClient
 
 from crawler.document import ExtractedDocument, Section
 from hubsearch.settings import Source, StorageSettings, load_settings
-from hubsearch.store import DocumentStore, Fetch
+from hubsearch.store import DocumentStore
 from indexer.build import build_index
 from search_server import create_app
 
@@ -142,11 +142,7 @@ def guides(tmp_path_factory):
         ]:
             doc = ExtractedDocument(title=title, doc_type="html", language=language,
                                     sections=[Section([title, h], t) for h, t in sections])
-            body = "".join(t for _, t in sections)
-            store.record_fetch(Fetch(url=url, final_url=url, source="wales", status=200,
-                                     content_type="text/html",
-                                     sha256=hashlib.sha256(body.encode()).hexdigest(),
-                                     bytes=len(body), document=doc))
+            store.record_fetch(document_fetch(url, doc, source="wales"))
     build_index(settings)
     return TestClient(create_app(settings))
 
