@@ -31,15 +31,22 @@ def page_image(lines: list[str], width_mm: float = 210, height_mm: float = 297) 
     return image
 
 
-def scanned_pdf(pages: list[list[str] | str | Image.Image]) -> bytes:
-    """A PDF with a page for each item: a list of lines is a scanned page (an image, no
-    text layer), a string is a page of real text, an image is placed as it is."""
+def new_pdf(points: int) -> FPDF:
+    """An empty PDF writing in DejaVu Sans (Unicode: ligatures, Welsh ŵ and ŷ) at `points`,
+    or in Helvetica where the font is not installed."""
     pdf = FPDF()
     if TTF.exists():
         pdf.add_font("Body", fname=str(TTF))
-        pdf.set_font("Body", size=12)
+        pdf.set_font("Body", size=points)
     else:
-        pdf.set_font("Helvetica", size=12)
+        pdf.set_font("Helvetica", size=points)
+    return pdf
+
+
+def scanned_pdf(pages: list[list[str] | str | Image.Image]) -> bytes:
+    """A PDF with a page for each item: a list of lines is a scanned page (an image, no
+    text layer), a string is a page of real text, an image is placed as it is."""
+    pdf = new_pdf(12)
     for page in pages:
         pdf.add_page()
         if isinstance(page, str):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fpdf import FPDF
+from scankit import TTF, new_pdf
 
 from crawler.document import ExtractionError
 from crawler.extract import extract_document
@@ -13,16 +12,10 @@ from crawler.extract_pdf import clean_pdf_text, extract_pdf
 from crawler.ocr import OcrOptions
 
 URL = "https://docs.example.org/files/referral-guide.pdf"
-TTF = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
 def _new_pdf(title: str | None = "Referral guide for practitioners") -> FPDF:
-    pdf = FPDF()
-    if TTF.exists():
-        pdf.add_font("Body", fname=str(TTF))
-        pdf.set_font("Body", size=11)
-    else:
-        pdf.set_font("Helvetica", size=11)
+    pdf = new_pdf(11)
     if title:
         pdf.set_title(title)
     return pdf
