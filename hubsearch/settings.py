@@ -66,8 +66,13 @@ def _number(x: float | None) -> str:
 ACCESS_LOG_FORMATS = ("text", "json")
 # The search backends that can be chosen (hubsearch/backends.py builds them); OpenSearch is
 # named so a config asking for it is told it is not there yet rather than "unknown".
-BACKEND_KINDS = ("whoosh",)
-PLANNED_BACKEND_KINDS = ("opensearch",)
+BACKEND_KINDS = ("whoosh", "opensearch")
+# An OpenSearch index prefix: becomes part of index and alias names, which OpenSearch wants
+# lower case, without \ / * ? " < > | , # : or spaces, and not starting with - _ +.
+INDEX_PREFIX = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+# Where OpenSearch credentials come from: never the config file, which is often committed.
+OPENSEARCH_USER_ENV = "HUBSEARCH_OPENSEARCH_USERNAME"
+OPENSEARCH_PASSWORD_ENV = "HUBSEARCH_OPENSEARCH_PASSWORD"
 URGENT_HELP_EN = ("If someone is in immediate danger, call 999. Live Fear Free helpline, "
                   "free, 24 hours: 0808 80 10 800.")
 URGENT_HELP_CY = ("Os oes rhywun mewn perygl uniongyrchol, ffoniwch 999. Llinell gymorth Byw "
@@ -219,8 +224,45 @@ SPEC: dict[str, tuple[Option, ...]] = {
             str,
             "whoosh",
             "The search engine that holds the index and answers searches: \"whoosh\" (embedded, "
-            "in storage.index_dir; nothing else to run).",
+            "in storage.index_dir; nothing else to run) or \"opensearch\" (a cluster at "
+            "backend.urls, for a corpus one machine cannot serve: docs/scale-out.md).",
         ),
+        Option(
+            "urls",
+            list,
+            ["http://127.0.0.1:9200"],
+            "OpenSearch: the cluster's nodes, each an http(s) URL; requests go to any of them, "
+            "so a node down is passed over. Credentials come from the environment ("
+            + OPENSEARCH_USER_ENV + ", " + OPENSEARCH_PASSWORD_ENV + "), never from here.",
+        ),
+        Option(
+            "index_prefix",
+            str,
+            "hubsearch",
+            "OpenSearch: the start of every index and alias name of this hub (lower-case "
+            "letters, digits and -), so several hubs can share a cluster.",
+        ),
+        Option("shards", int, 2, "OpenSearch: primary shards of each index generation.", 1, 64),
+        Option(
+            "replicas", int, 1,
+            "OpenSearch: copies of each shard on other nodes; 1 keeps every shard searchable "
+            "with one node down.", 0, 8,
+        ),
+        Option(
+            "verify_certs",
+            bool,
+            True,
+            "OpenSearch over https: check the cluster's certificate (against backend.ca_file, "
+            "or the system's authorities).",
+        ),
+        Option("ca_file", str, "",
+               "OpenSearch over https: a PEM file of the authority that signed the cluster's "
+               "certificate (relative to config); empty for the system's authorities."),
+        Option("timeout_seconds", float, 10.0,
+               "OpenSearch: how long one request to the cluster may take.", 0.5, 300),
+        Option("keep_generations", int, 2,
+               "OpenSearch: index generations kept, the one served included (the one before "
+               "it is the way back).", 1, 10),
     ),
     "server": (
         Option("host", str, "127.0.0.1", "Address the search server listens on."),
@@ -372,6 +414,14 @@ class StorageSettings:
 @dataclass(frozen=True)
 class BackendSettings:
     kind: str = "whoosh"
+    urls: tuple[str, ...] = ("http://127.0.0.1:9200",)
+    index_prefix: str = "hubsearch"
+    shards: int = 2
+    replicas: int = 1
+    verify_certs: bool = True
+    ca_file: str = ""
+    timeout_seconds: float = 10.0
+    keep_generations: int = 2
 
 
 @dataclass(frozen=True)
@@ -502,7 +552,6 @@ def _check_values(values: dict[str, dict[str, Any]], text: str) -> None:
             f"got {values['server']['access_log_format']!r}"
         )
     _check_server(values["server"], text)
-    _check_backend(values["backend"], text)
     for key, notice in values["page"].items():
         # Empty turns the notice off; otherwise one printable line.
         problem = notice and checks.text_problem(notice, max_length=MAX_NOTICE)
@@ -577,16 +626,36 @@ def _duplicate_key_error(text: str, path: Path, exc: KeyAlreadyPresent) -> Confi
     return ConfigError(f"{path}: duplicate key {label} (line {lo})")
 
 
-def _check_backend(backend: dict[str, Any], text: str) -> None:
+def _check_backend(backend: dict[str, Any], text: str, base: Path) -> None:
     kind = backend["kind"]
-    if kind in BACKEND_KINDS:
-        return
-    where = _where(text, "backend", "kind")
-    if kind in PLANNED_BACKEND_KINDS:
-        raise ConfigError(f"backend.kind{where}: backend kind {kind!r} is not available yet; "
-                          f"use {BACKEND_KINDS[0]!r}")
-    raise ConfigError(f"backend.kind{where}: expected one of "
-                      f"{', '.join(repr(k) for k in BACKEND_KINDS)}, got {kind!r}")
+    if kind not in BACKEND_KINDS:
+        raise ConfigError(f"backend.kind{_where(text, 'backend', 'kind')}: expected one of "
+                          f"{', '.join(repr(k) for k in BACKEND_KINDS)}, got {kind!r}")
+    urls = backend["urls"]
+    if not urls:
+        raise ConfigError(f"backend.urls{_where(text, 'backend', 'urls')}: name at least one "
+                          "OpenSearch node, such as \"http://127.0.0.1:9200\"")
+    for url in urls:
+        # A URL with user:password@ would put a secret in the config and in every log line.
+        if not is_http_url(url) or "@" in urlsplit(url).netloc:
+            shown = "a URL with credentials in it" if "@" in str(url) else repr(url)
+            raise ConfigError(
+                f"backend.urls{_where(text, 'backend', 'urls')}: not an http(s) URL of a node "
+                f"(credentials go in {OPENSEARCH_USER_ENV}/{OPENSEARCH_PASSWORD_ENV}): "
+                f"{shown}")
+    backend["urls"] = tuple(urls)
+    if not INDEX_PREFIX.fullmatch(backend["index_prefix"]):
+        raise ConfigError(
+            f"backend.index_prefix{_where(text, 'backend', 'index_prefix')}: expected lower-case "
+            f"letters, digits and - (40 at most, not starting with -), got "
+            f"{backend['index_prefix']!r}")
+    ca = backend["ca_file"]
+    if ca:
+        path = base / Path(ca).expanduser()  # relative to the config, as other files are
+        backend["ca_file"] = str(path)
+        if not path.is_file():
+            raise ConfigError(
+                f"backend.ca_file{_where(text, 'backend', 'ca_file')}: no such file: {ca!r}")
 
 
 ROOT_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)+")
@@ -724,6 +793,7 @@ def parse_settings(text: str, path: Path) -> Settings:
         sources.append(Source(**v))
 
     base = path.resolve().parent
+    _check_backend(values["backend"], text, base)
     store_path = _storage_path(values, text, "store_path", base, want_dir=False)
     index_dir = _storage_path(values, text, "index_dir", base, want_dir=True)
     search = doc.get("search", {})
@@ -786,5 +856,8 @@ def settings_from_json(text: str) -> Settings:
         sources=tuple(Source(**{**s, "audience": tuple(s.get("audience", ()))})
                       for s in data["sources"]),
         page=PageSettings(**data.get("page", {})),
-        backend=BackendSettings(**data.get("backend", {})),
+        backend=BackendSettings(**{
+            **data.get("backend", {}),
+            **({"urls": tuple(data["backend"]["urls"])} if "urls" in data.get("backend", {})
+               else {})}),
     )

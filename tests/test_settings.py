@@ -181,11 +181,40 @@ def test_the_backend_is_whoosh_unless_the_config_names_one(tmp_path):
 
 
 @pytest.mark.parametrize("kind, reason", [
-    ("opensearch", "backend kind 'opensearch' is not available yet; use 'whoosh'"),
-    ("lucene", "expected one of 'whoosh', got 'lucene'"),
+    ("lucene", "expected one of 'whoosh', 'opensearch', got 'lucene'"),
 ])
 def test_a_backend_kind_that_cannot_be_used_is_one_line_naming_the_key(tmp_path, kind, reason):
     path = write(tmp_path, f'[server]\nport = 8000\n\n[backend]\nkind = "{kind}"\n')
     with pytest.raises(ConfigError) as info:
         load_settings(path)
     assert str(info.value) == f"backend.kind (line 5): {reason}"
+
+
+def test_the_opensearch_settings_are_read_and_go_with_a_crawl_to_its_child(tmp_path):
+    settings = load_settings(write(tmp_path, (
+        '[backend]\nkind = "opensearch"\nurls = ["http://10.0.0.5:9200", "https://os2:9200"]\n'
+        'index_prefix = "wales-hub"\nshards = 3\nreplicas = 2\n')))
+    backend = settings.backend
+    assert (backend.kind, backend.urls, backend.index_prefix, backend.shards,
+            backend.replicas) == ("opensearch", ("http://10.0.0.5:9200", "https://os2:9200"),
+                                  "wales-hub", 3, 2)
+    assert settings_from_json(settings_to_json(settings)).backend == backend
+
+
+@pytest.mark.parametrize("line, reason", [
+    ('urls = []', "backend.urls (line 3): name at least one OpenSearch node"),
+    ('urls = ["ftp://os:9200"]', "backend.urls (line 3): not an http(s) URL of a node"),
+    # A password in the config would be committed with it and shown in every error line.
+    ('urls = ["http://admin:secret@os:9200"]', "backend.urls (line 3): not an http(s) URL"),
+    ('index_prefix = "Hub*"', "backend.index_prefix (line 3): expected lower-case letters"),
+    ('index_prefix = "../x"', "backend.index_prefix (line 3): expected lower-case letters"),
+    ('ca_file = "no-such.pem"', "backend.ca_file (line 3): no such file"),
+    ('replicas = 100', "backend.replicas"),
+])
+def test_a_bad_opensearch_setting_is_one_line_naming_the_key(tmp_path, line, reason):
+    path = write(tmp_path, f'[backend]\nkind = "opensearch"\n{line}\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    message = str(info.value)
+    assert reason in message and "\n" not in message
+    assert "secret" not in message
