@@ -23,9 +23,7 @@ paged. Spelling correction is tried for at most MAX_CORRECTED words of a query.
 from __future__ import annotations
 
 import html
-import re
 import threading
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +49,11 @@ from indexer.highlight import Highlighter
 from indexer.matching import BulkMatcher, GenerationArrays, Matches
 from indexer.passages import MAX_CHARS as MAX_PASSAGE_CHARS
 from indexer.query import QueryRefused, UserQuery, parse_user_query, query_problem
+from indexer.query_plan import Unit as _Unit
+from indexer.query_plan import doubling as _doubling
+from indexer.query_plan import outermost as _outermost
+from indexer.query_plan import suggestion as _suggestion
+from indexer.query_plan import units as _plan_units
 from indexer.schema import (
     FIELD_BOOSTS,
     FIELDS,
@@ -65,7 +68,7 @@ from indexer.schema import (
 )
 from indexer.spelling import Vocabulary, vocabulary_from_reader
 from indexer.suggest import Suggester
-from indexer.synonyms import Expansion, Synonyms, SynonymsFile
+from indexer.synonyms import Synonyms, SynonymsFile
 
 SNIPPET_WORDS = 45
 # 45 words are ~300 characters; these only cut text without spaces.
@@ -161,21 +164,6 @@ class Generation:
         ids, scores = found
         newest = np.argsort(-self._updated_rank[ids], kind="stable")
         return ids[newest], scores[newest]
-
-
-@dataclass
-class _Unit:
-    """One required part of a query: a word, a run of words with synonyms, or a phrase."""
-
-    words: tuple[str, ...]
-    phrase: bool = False
-    alternatives: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
-    # The alternatives are equivalents from synonyms.toml, not the correction of a misspelling.
-    synonyms: bool = False
-
-    def typed(self) -> _Unit:
-        """The unit as typed: without its synonyms (a correction stands for the typed word)."""
-        return replace(self, alternatives=[], synonyms=False) if self.synonyms else self
 
 
 class _Builder:
@@ -289,63 +277,6 @@ class _Builder:
         if left_out:
             query = AndNot(query, _Or(left_out))
         return query
-
-
-def _units(parsed: UserQuery, synonyms: Synonyms, found: list[Expansion],
-           corrections: dict[str, str], builder: _Builder) -> list[_Unit]:
-    """The query's units: `found` are the synonym expansions of its words."""
-    units: list[_Unit] = []
-    words = parsed.words
-    expansions = {e.start: e for e in found}
-    i = 0
-    while i < len(words):
-        expansion = expansions.get(i)
-        if expansion is not None:
-            alternatives = [(alt, synonyms.weight) for alt in _outermost(expansion.alternatives)]
-            units.append(_Unit(tuple(words[i : expansion.end]), alternatives=alternatives,
-                               synonyms=True))
-            i = expansion.end
-            continue
-        word = words[i]
-        i += 1
-        if word in corrections:
-            # The typed word is in no passage: its correction is what will match.
-            units.append(_Unit((word,), alternatives=[((corrections[word],), 1.0)]))
-        elif not builder.function_word(word):
-            units.append(_Unit((word,)))
-    units += [_Unit(tuple(p), phrase=True) for p in parsed.phrases]
-    return units
-
-
-def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
-    n = len(shorter)
-    return any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
-
-
-def _outermost(alternatives: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
-    """Drop an alternative that contains another ("human trafficking" given "trafficking"):
-    every passage it matches, the shorter one matches too, and the sum would count twice."""
-    return [a for a in alternatives
-            if not any(b != a and _contains(a, b) for b in alternatives)]
-
-
-def _doubling(a: str, b: str) -> bool:
-    """True if one word is the other with one letter doubled ("referal", "referral")."""
-    short, long = sorted((a, b), key=len)
-    if len(long) != len(short) + 1:
-        return False
-    return any(long[i] == long[i + 1] and long[:i] + long[i + 1:] == short
-               for i in range(len(long) - 1))
-
-
-def _suggestion(query: str, corrections: dict[str, str]) -> str | None:
-    if not corrections:
-        return None
-    suggestion = query
-    for wrong, right in corrections.items():
-        pattern = r"(?<![^\W_])" + re.escape(wrong) + r"(?![^\W_])"
-        suggestion = re.sub(pattern, right, suggestion, flags=re.IGNORECASE)
-    return " ".join(suggestion.split())
 
 
 class PassageSearcher:
@@ -512,7 +443,7 @@ class PassageSearcher:
         page.suggestion = _suggestion(query, corrections)
 
         expansions = synonyms.expansions(parsed.words)
-        units = _units(parsed, synonyms, expansions, corrections, builder)
+        units = _plan_units(parsed, synonyms, expansions, corrections, builder.function_word)
         page.also_searched = list(dict.fromkeys(
             synonyms.shown(alternative) for expansion in expansions
             for alternative in _outermost(expansion.alternatives)))[:MAX_ALSO_SEARCHED]
