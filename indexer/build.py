@@ -27,15 +27,22 @@ from whoosh.writing import IndexWriter, SegmentWriter
 
 from crawler.bounds import bound_document
 from crawler.document import ExtractedDocument
-from hubsearch.errors import HubsearchError
 from hubsearch.locks import stage_lock
 from hubsearch.search_results import BuildResult
 from hubsearch.settings import Settings
-from hubsearch.status_snapshot import save_status
 from hubsearch.store import DocumentRef, DocumentStore, utc_now
 from indexer import generations, manifest
 from indexer.build_codec import BuildCodec
-from indexer.corpus import Attribution, attribute, documents, passage_fields
+from indexer.corpus import (  # noqa: F401 - IndexBuildError is also importable from here
+    LEGACY_STATUS,
+    Attribution,
+    IndexBuildError,
+    attribute,
+    documents,
+    gate,
+    passage_fields,
+    write_status,
+)
 from indexer.schema import build_schema
 from indexer.term_pool import BuildSegmentWriter
 
@@ -44,16 +51,11 @@ from indexer.term_pool import BuildSegmentWriter
 # kept as a running total (indexer/spelling.py), the manifest in SQLite, the updated date;
 # 4: the OCR mark of passages read from scans.
 INDEX_FORMAT = 4
-LEGACY_STATUS = "status.json"
 # How often a build says how far it is (one log line; `hubsearch index` shows them on stderr,
 # so a build under cron or systemd is not silent for minutes).
 PROGRESS_SECONDS = 5.0
 
 logger = logging.getLogger("indexer.build")
-
-
-class IndexBuildError(HubsearchError):
-    """The build could not produce an index; the previous generation keeps serving."""
 
 
 def add_document(
@@ -106,27 +108,6 @@ def _add(writer: IndexWriter, key: str, stored: DocumentRef, who: Attribution,
         headings=manifest.distinct_headings(document.sections) if document else [])
 
 
-def _write_status(settings: Settings, store: DocumentStore, **outcome: Any) -> None:
-    save_status(settings, store, **outcome)
-    # The whole report as one JSON file, written by builds before the snapshot.
-    (settings.storage.index_dir / LEGACY_STATUS).unlink(missing_ok=True)
-
-
-def _gate(settings: Settings, store: DocumentStore, has_current: bool) -> None:
-    # A killed or interrupted run's counts are partial (or never written): judge the last
-    # run that went through all its URLs.
-    run = store.last_complete_run()
-    limit = settings.index.max_failed_share
-    if not has_current or run is None or run.failed_share <= limit:
-        return
-    reason = (
-        f"quality gate: {run.failed_share:.0%} of documents failed in crawl run {run.id} "
-        f"(limit {limit:.0%}); the previous index keeps serving"
-    )
-    _write_status(settings, store, switched=False, reason=reason, run_id=run.id)
-    raise IndexBuildError(reason)
-
-
 def build_index(settings: Settings, *, full: bool = False, wait: bool = False,
                 progress_seconds: float | None = None) -> BuildResult:
     """Bring the index up to date with the store (incrementally unless `full`).
@@ -163,7 +144,7 @@ def _build_locked(settings: Settings, full: bool,
     index_dir = settings.storage.index_dir
     with DocumentStore(settings.storage.store_path) as store:
         current = generations.current_generation(index_dir)
-        _gate(settings, store, current is not None)
+        gate(settings, store, current is not None)
         docs = documents(store)
         if not docs:
             raise IndexBuildError(
@@ -179,7 +160,7 @@ def _build_locked(settings: Settings, full: bool,
                          _Progress(progress_seconds, started))
         result.seconds = time.monotonic() - started
         try:
-            _write_status(settings, store, switched=result.mode != "unchanged",
+            write_status(settings, store, switched=result.mode != "unchanged",
                           generation=result.generation, mode=result.mode, reason=None)
         except OSError as exc:
             raise IndexBuildError(

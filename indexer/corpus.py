@@ -14,10 +14,15 @@ from typing import Any
 from crawler import updated_date
 from crawler.document import ExtractedDocument
 from hubsearch import ownership
+from hubsearch.errors import HubsearchError
 from hubsearch.settings import Settings
+from hubsearch.status_snapshot import save_status
 from hubsearch.store import DocumentRef, DocumentStore
 from indexer.passages import deep_link, split_document
 from indexer.schema_fields import FIELDS, LINK_LIST, LINK_LIST_SHARE, language_of
+
+# The whole report as one JSON file, written by builds before the status snapshot.
+LEGACY_STATUS = "status.json"
 
 
 def _claim(stored: DocumentRef, key: str) -> tuple[bool, str]:
@@ -108,3 +113,28 @@ def attribute(settings: Settings, docs: dict[str, DocumentRef]) -> dict[str, Att
                                             audience)
         attributions[key] = who
     return attributions
+
+
+class IndexBuildError(HubsearchError):
+    """The build could not produce an index; the previous generation keeps serving."""
+
+
+def write_status(settings: Settings, store: DocumentStore, **outcome: Any) -> None:
+    save_status(settings, store, **outcome)
+    # The whole report as one JSON file, written by builds before the snapshot.
+    (settings.storage.index_dir / LEGACY_STATUS).unlink(missing_ok=True)
+
+
+def gate(settings: Settings, store: DocumentStore, has_current: bool) -> None:
+    # A killed or interrupted run's counts are partial (or never written): judge the last
+    # run that went through all its URLs.
+    run = store.last_complete_run()
+    limit = settings.index.max_failed_share
+    if not has_current or run is None or run.failed_share <= limit:
+        return
+    reason = (
+        f"quality gate: {run.failed_share:.0%} of documents failed in crawl run {run.id} "
+        f"(limit {limit:.0%}); the previous index keeps serving"
+    )
+    write_status(settings, store, switched=False, reason=reason, run_id=run.id)
+    raise IndexBuildError(reason)
