@@ -31,7 +31,7 @@ import numpy as np
 from whoosh.query import And, AndNot, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
-from crawler.bounds import MAX_HEADING_CHARS, MAX_HEADING_DEPTH, MAX_TITLE_CHARS
+from crawler.bounds import MAX_TITLE_CHARS
 from crawler.language import detect_language
 from hubsearch.search_results import (  # noqa: F401 - also importable from here
     DOCUMENT_PASSAGES,
@@ -46,6 +46,14 @@ from indexer import generations, manifest
 from indexer.best_bets import BestBetsFile, choose_passage
 from indexer.documents import DocumentIndex, document_id
 from indexer.highlight import Highlighter
+from indexer.hit_text import (  # noqa: F401 - also importable from here
+    SNIPPET_CHARS,
+    SNIPPET_HTML_CHARS,
+    SNIPPET_WORDS,
+)
+from indexer.hit_text import clip as _clip
+from indexer.hit_text import heading_path as _heading_path
+from indexer.hit_text import plain_snippet as _plain_snippet
 from indexer.matching import BulkMatcher, GenerationArrays, Matches
 from indexer.passages import MAX_CHARS as MAX_PASSAGE_CHARS
 from indexer.query import QueryRefused, UserQuery, parse_user_query, query_problem
@@ -54,6 +62,15 @@ from indexer.query_plan import doubling as _doubling
 from indexer.query_plan import outermost as _outermost
 from indexer.query_plan import suggestion as _suggestion
 from indexer.query_plan import units as _plan_units
+from indexer.ranking_rules import (  # noqa: F401 - also importable from here
+    ALL_WORDS_BONUS,
+    LINK_LIST_WEIGHT,
+    MAX_ALSO_SEARCHED,
+    MAX_CORRECTED,
+    OTHER_LANGUAGE_BOOST,
+    PER_DOCUMENT,
+    chosen_filters,
+)
 from indexer.schema import (
     FIELD_BOOSTS,
     FIELDS,
@@ -70,30 +87,8 @@ from indexer.spelling import Vocabulary, vocabulary_from_reader
 from indexer.suggest import Suggester
 from indexer.synonyms import Synonyms, SynonymsFile
 
-SNIPPET_WORDS = 45
-# 45 words are ~300 characters; these only cut text without spaces.
-SNIPPET_CHARS = 600
-SNIPPET_HTML_CHARS = 2000
-# Words of one query looked up by the spelling corrector (each lookup is a few hundred
-# dictionary probes): a query of many unknown words costs no more than this many.
-MAX_CORRECTED = 5
-# Passages of one document shown in a collapsed result list; the rest are counted.
-PER_DOCUMENT = 2
-# Passages in the language the query is not in still match, ranked a little lower.
-OTHER_LANGUAGE_BOOST = 0.6
-# A list of links (a hub's list of documents, indexer/schema.py) names the words its
-# documents are about without saying anything about them: below prose with those words.
-LINK_LIST_WEIGHT = 0.5
-# A passage with every word of a query scores this much more (a quarter) than its BM25F
-# score: all words are preferred, but a passage with the rare, decisive words and not a
-# common one still ranks above one with every word and little of the rare ones. A bounded
-# bonus, not a tier of every-word passages first: the tier cost MAP, most at depth 1,000
-# (bench/relevance.py, chosen as its docstring says).
-ALL_WORDS_BONUS = 0.25
 ANALYSIS_CACHE_SIZE = 50_000
 DEFAULT_SYNONYMS = Path(__file__).resolve().parent.parent / "synonyms.toml"
-# Equivalents named on a page ("Also searched: ..."), at most.
-MAX_ALSO_SEARCHED = 10
 
 
 class _Or(Or):
@@ -107,25 +102,6 @@ def _has_any(stored: dict[str, Any], name: str, values: list[str]) -> bool:
     raw = stored.get(name) or ""
     have = set(raw.split(",")) if name in MULTI_FACETS else {raw}
     return not have.isdisjoint(values)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _heading_path(headings: list[str]) -> list[str]:
-    """A stored heading path within the crawler's limits: its top and its own heading."""
-    if len(headings) > MAX_HEADING_DEPTH:
-        headings = headings[: MAX_HEADING_DEPTH - 1] + headings[-1:]
-    return [_clip(h, MAX_HEADING_CHARS) for h in headings]
-
-
-def _plain_snippet(text: str) -> str:
-    words = text.split(maxsplit=SNIPPET_WORDS)
-    cut = " ".join(words[:SNIPPET_WORDS])
-    if len(cut) > SNIPPET_CHARS:
-        return _clip(cut, SNIPPET_CHARS)
-    return cut + (" …" if len(words) > SNIPPET_WORDS else "")
 
 
 class Generation:
@@ -423,10 +399,7 @@ class PassageSearcher:
             raise QueryRefused(problem)
         limit = max(1, min(int(limit), MAX_LIMIT))
         offset = max(0, int(offset))
-        chosen = {name: sorted({v.strip().lower() if name == "audience" else v.strip()
-                                for v in values if v.strip()})
-                  for name, values in (filters or {}).items() if name in FACETS}
-        chosen = {name: values for name, values in chosen.items() if values}
+        chosen = chosen_filters(filters)
         searcher, derived = self._searcher()
         builder = _Builder(searcher, derived.arrays, derived.analysis)
         parsed = parse_user_query(query)
