@@ -62,7 +62,11 @@ def problem(exc: BaseException) -> str:
     if isinstance(exc, exceptions.TransportError):
         info = exc.info if isinstance(exc.info, dict) else {}
         error = info.get("error")
-        reason = (error.get("reason") if isinstance(error, dict) else error) or exc.error
+        if isinstance(error, dict):
+            # "all shards failed" says nothing; the first root cause says why.
+            causes = error.get("root_cause") or [error]
+            error = causes[0].get("reason") if isinstance(causes[0], dict) else error
+        reason = error or exc.error
         return f"the cluster refused the request ({exc.status_code}: {str(reason)[:200]})"
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 
