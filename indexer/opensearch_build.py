@@ -244,7 +244,7 @@ def _write(client: Any, passages_index: str, documents_index: str, todo: list[st
                     "key": key, "url": stored.url, "sha256": stored.sha256 or "",
                     "version": version[key], "passages": count,
                     "title": document.title if document else "",
-                    "suggest": _suggest_inputs(document),
+                    "phrases": _phrases(document),
                 }})
             now = time.monotonic()
             if now - last >= progress_seconds:
@@ -267,12 +267,13 @@ def _passage_source(fields: dict[str, Any], key: str) -> dict[str, Any]:
     return source
 
 
-def _suggest_inputs(document: Any) -> dict[str, Any]:
+def _phrases(document: Any) -> list[str]:
+    """A document's title and distinct headings, offered as completions."""
     if document is None:
-        return {"input": []}
-    inputs = [document.title, *distinct_headings(document.sections)]
-    inputs = [" ".join(text.split())[:MAX_SUGGEST_CHARS] for text in inputs if text.strip()]
-    return {"input": list(dict.fromkeys(inputs))[:MAX_SUGGEST_INPUTS]}
+        return []
+    phrases = [document.title, *distinct_headings(document.sections)]
+    phrases = [" ".join(text.split())[:MAX_SUGGEST_CHARS] for text in phrases if text.strip()]
+    return list(dict.fromkeys(phrases))[:MAX_SUGGEST_INPUTS]
 
 
 def _bulk(client: Any, actions: Iterable[dict[str, Any]], missing_ok: bool = False) -> None:

@@ -46,7 +46,7 @@ from indexer.hit_text import SNIPPET_HTML_CHARS, clip, heading_path, plain_snipp
 from indexer.opensearch_build import current
 from indexer.opensearch_client import Names, problem
 from indexer.passages import MAX_CHARS as MAX_PASSAGE_CHARS
-from indexer.query import UserQuery, parse_user_query
+from indexer.query import UserQuery, parse_user_query, words_of
 from indexer.query_plan import Unit, doubling, outermost, suggestion, units
 from indexer.ranking_rules import (
     ALL_WORDS_BONUS,
@@ -77,11 +77,14 @@ FRAGMENT_CHARS = 160
 # Suggestions: what is typed is cut to this; nothing is suggested for fewer characters.
 MAX_SUGGEST_INPUT = 100
 MIN_SUGGEST_PREFIX = 2
+# Documents whose titles and headings are read for the completions of one prefix.
+SUGGEST_DOCUMENTS = 30
+_STOP = ENGLISH_STOP_WORDS | WELSH_STOP_WORDS
 # Passages of one document read to choose a best bet's passage.
 MAX_BET_PASSAGES = 2000
 
-_SOURCE = ["passage_id", "document_url", "document_id", "deep_link", "source", "doc_type", "language",
-           "audience", "page", "position", "fetched_at", "updated", "ocr", "headings",
+_SOURCE = ["passage_id", "document_url", "document_id", "deep_link", "source", "doc_type",
+           "language", "audience", "page", "position", "fetched_at", "updated", "ocr", "headings",
            *(name for roles in FIELDS.values() for role, name in roles.items()
              if role != "heading_path")]
 _HIGHLIGHT = {
@@ -114,6 +117,18 @@ def _stopped(word: str, lang: str) -> bool:
 def _function_word(word: str) -> bool:
     """A word some language's analysis drops is never required (as in indexer/search.py)."""
     return any(_stopped(word, lang) for lang in LANGUAGES)
+
+
+def _starts_words(typed: list[str], written: list[str]) -> bool:
+    """True if each typed word starts a word of `written`, in the typed order."""
+    at = 0
+    for word in typed:
+        while at < len(written) and not written[at].startswith(word):
+            at += 1
+        if at == len(written):
+            return False
+        at += 1
+    return True
 
 
 class _Query:
@@ -316,8 +331,8 @@ class OpenSearchSearcher:
             for language in LANGUAGES:
                 requests += [{"index": self.names.passages}, {
                     "size": 0, "terminate_after": 1, "track_total_hits": True,
-                    "query": {"match": {FIELDS[language]["text"]: {
-                        "query": word, "operator": "and"}}}}]
+                    "query": {"multi_match": {"query": word, "operator": "and",
+                                              "fields": list(FIELDS[language].values())}}}]
         if candidates:
             requests += [{"index": self.names.passages}, {"size": 0, "suggest": {
                 f"w{i}": {"text": word, "term": {
@@ -350,9 +365,27 @@ class OpenSearchSearcher:
                 # A word whose stem some passage has is mostly a real word written another
                 # way there: only a doubled or undoubled letter is corrected (as Whoosh's).
                 known = any(uses.get((word, g)) for g in LANGUAGES)
-                if correction != word and (not known or doubling(word, correction)):
+                if correction == word or (known and not doubling(word, correction)):
+                    continue
+                # Another form of a word some passage has (a plural, a Welsh mutation).
+                if not self._same_word(word, correction):
                     corrections[word] = correction
         return detected, corrections
+
+    def _same_word(self, a: str, b: str) -> bool:
+        """True if some language's analysis gives `a` and `b` the same terms."""
+        for language in LANGUAGES:
+            terms = []
+            for word in (a, b):
+                try:
+                    answer = self.client.indices.analyze(index=self.names.passages, body={
+                        "analyzer": f"hub_{language}_query", "text": word})
+                except Exception as exc:  # noqa: BLE001
+                    raise IndexNotReady(f"search cluster: {problem(exc)}") from None
+                terms.append([t["token"] for t in answer.get("tokens", [])])
+            if terms[0] == terms[1]:
+                return True
+        return False
 
     def _body(self, scored: dict[str, Any], query_all: dict[str, Any],
               chosen: dict[str, list[str]], page: ResultPage,
@@ -511,19 +544,33 @@ class OpenSearchSearcher:
     # -- completions and documents ------------------------------------------------------
 
     def suggest(self, text: str, limit: int = 8) -> list[str]:
-        """Titles and headings that start with what is typed (a completion suggester)."""
+        """Titles and headings in which every typed word starts a word, in order; then the
+        typed text with its last word completed from those titles' and headings' words
+        (Whoosh's suggester, indexer/suggest.py, completes words from all passage text)."""
         text = " ".join(text[:MAX_SUGGEST_INPUT].split())
         limit = max(1, min(int(limit), MAX_SUGGESTIONS))
-        if len(text) < MIN_SUGGEST_PREFIX:
+        typed = words_of(text)
+        if len("".join(typed)) < MIN_SUGGEST_PREFIX:
             return []
         self._require()
-        found = self._search({"size": 0, "suggest": {"titles": {
-            "prefix": text, "completion": {"field": "suggest", "size": limit,
-                                           "skip_duplicates": True}}}},
-                             index=self.names.documents)
-        options = [o["text"] for entry in found.get("suggest", {}).get("titles", [])
-                   for o in entry["options"]]
-        return list(dict.fromkeys(options))[:limit]
+        found = self._search({
+            "size": SUGGEST_DOCUMENTS, "_source": ["phrases"],
+            # The typed words, the last as a prefix (words still being typed).
+            "query": {"match_bool_prefix": {"phrases": {
+                "query": " ".join(typed), "operator": "and"}}}},
+            index=self.names.documents)
+        phrases: list[str] = []
+        words: dict[str, str] = {}
+        for hit in found["hits"]["hits"]:
+            for phrase in hit["_source"].get("phrases") or []:
+                written = words_of(phrase)
+                if _starts_words(typed, written):
+                    phrases.append(phrase)
+                for shown, word in zip(phrase.split(), written, strict=False):
+                    if word.startswith(typed[-1]) and word != typed[-1] and word not in _STOP:
+                        words.setdefault(word, shown.strip(".,:;()"))
+        completed = [" ".join([*text.split()[:-1], word]) for word in sorted(words)]
+        return list(dict.fromkeys(phrases + completed))[:limit]
 
     def document(self, doc_id: str, *, offset: int = 0,
                  limit: int = DOCUMENT_PASSAGES) -> dict[str, Any] | None:
