@@ -325,14 +325,19 @@ class OpenSearchSearcher:
                       and not synonyms.knows(w)][:MAX_CORRECTED]
         detected = lang if lang in LANGUAGES else (
             "cy" if detect_language(query) == "cy" else None)
-        asked = words if detected is None else candidates
+        # Which words each language's passages use: as prose (their text) to tell the
+        # query's language, as in indexer/search.py; anywhere, to tell a known word.
+        asked = [(word, "text") for word in (words if detected is None else [])]
+        asked += [(word, "any") for word in candidates]
         requests: list[dict[str, Any]] = []
-        for word in asked:
+        for word, where in asked:
             for language in LANGUAGES:
+                fields = ([FIELDS[language]["text"]] if where == "text"
+                          else list(FIELDS[language].values()))
                 requests += [{"index": self.names.passages}, {
                     "size": 0, "terminate_after": 1, "track_total_hits": True,
                     "query": {"multi_match": {"query": word, "operator": "and",
-                                              "fields": list(FIELDS[language].values())}}}]
+                                              "fields": fields}}}]
         if candidates:
             requests += [{"index": self.names.passages}, {"size": 0, "suggest": {
                 f"w{i}": {"text": word, "term": {
@@ -346,13 +351,13 @@ class OpenSearchSearcher:
             answers = self.client.msearch(body=requests)["responses"]
         except Exception as exc:  # noqa: BLE001
             raise IndexNotReady(f"search cluster: {problem(exc)}") from None
-        uses: dict[tuple[str, str], bool] = {}
-        for i, (word, language) in enumerate((w, g) for w in asked for g in LANGUAGES):
-            hits = answers[i].get("hits", {}).get("total", {})
-            uses[word, language] = bool(hits.get("value", 0))
+        uses: dict[tuple[str, str, str], bool] = {}
+        pairs = ((word, where, g) for word, where in asked for g in LANGUAGES)
+        for answer, key in zip(answers, pairs, strict=False):
+            uses[key] = bool(answer.get("hits", {}).get("total", {}).get("value", 0))
         if detected is None:
-            welsh = sum(uses[w, "cy"] for w in words)
-            english = sum(uses[w, "en"] for w in words)
+            welsh = sum(uses[w, "text", "cy"] for w in words)
+            english = sum(uses[w, "text", "en"] for w in words)
             detected = "cy" if welsh > english else "en"
         corrections: dict[str, str] = {}
         if candidates:
@@ -364,7 +369,7 @@ class OpenSearchSearcher:
                 correction = options[0]["text"]
                 # A word whose stem some passage has is mostly a real word written another
                 # way there: only a doubled or undoubled letter is corrected (as Whoosh's).
-                known = any(uses.get((word, g)) for g in LANGUAGES)
+                known = any(uses.get((word, "any", g)) for g in LANGUAGES)
                 if correction == word or (known and not doubling(word, correction)):
                     continue
                 # Another form of a word some passage has (a plural, a Welsh mutation).
