@@ -1,17 +1,20 @@
 """One search interface (hubsearch/search_backend.py): the index is built by, and the server,
 `hubsearch index` and `hubsearch search` read it through, the backend the settings name
-(hubsearch/backends.py); one the installation cannot make stops them with one line."""
+(hubsearch/backends.py): Whoosh, or OpenSearch on the real test cluster. A cluster that
+cannot be reached stops a build and the server's searches with one line."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import socket
 from pathlib import Path
 
 import pytest
-from conftest import serve_config
+from conftest import BACKENDS, serve_config
 from starlette.testclient import TestClient
 
-from hubsearch.backends import BackendUnavailable, open_backend
+from hubsearch.backends import open_backend
 from hubsearch.cli import main
 from hubsearch.search_backend import Backend, Searcher
 from hubsearch.settings import BackendSettings, Settings, StorageSettings
@@ -25,11 +28,26 @@ def own_index(settings: Settings, tmp: Path) -> Settings:
         storage=StorageSettings(store_path=settings.storage.store_path, index_dir=tmp / "index"))
 
 
-def test_the_backend_the_settings_name_builds_the_index_the_server_then_serves(demo_crawl,
-                                                                              tmp_path):
+@pytest.fixture(params=BACKENDS)
+def backend_settings(request, demo_crawl, tmp_path) -> Settings:
+    """The demo crawl's store with an index of this test's own, on each backend in turn."""
     settings = own_index(demo_crawl[0], tmp_path)
+    if request.param == "opensearch":
+        settings = request.getfixturevalue("opensearch_settings")(settings)
+    return settings
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_backend_the_settings_name_builds_the_index_the_server_then_serves(
+        backend_settings):
+    settings = backend_settings
     backend = open_backend(settings)
-    assert isinstance(backend, Backend) and backend.kind == "whoosh"
+    assert isinstance(backend, Backend) and backend.kind == settings.backend.kind
     result = backend.build()
     assert result.mode == "full" and result.passages > 0
 
@@ -44,27 +62,36 @@ def test_the_backend_the_settings_name_builds_the_index_the_server_then_serves(d
     assert status["indexed_passages"] == result.passages
 
 
-def test_the_server_will_not_start_on_a_backend_it_cannot_make(demo_index):
-    settings = dataclasses.replace(demo_index[0], backend=BackendSettings(kind="opensearch"))
-    with pytest.raises(BackendUnavailable) as info:
-        create_app(settings)
-    assert str(info.value) == "backend.kind: backend kind 'opensearch' is not available yet"
-
-
-def test_hubsearch_index_then_search_go_through_the_configured_backend(demo_crawl, tmp_path,
-                                                                       capsys):
-    config = serve_config(tmp_path, own_index(demo_crawl[0], tmp_path))
-    config.write_text(config.read_text() + '\n[backend]\nkind = "whoosh"\n')
+def test_hubsearch_index_then_search_go_through_the_configured_backend(backend_settings,
+                                                                       tmp_path, capsys):
+    config = serve_config(tmp_path, backend_settings)
+    backend = backend_settings.backend
+    config.write_text(config.read_text() + "\n[backend]\n" + "".join(
+        f"{key} = {json.dumps(getattr(backend, key))}\n"
+        for key in ("kind", "urls", "index_prefix", "shards", "replicas")))
     assert main(["index", "--config", str(config)]) == 0
     assert capsys.readouterr().out.startswith("index: full, ")
     assert main(["search", "duty to notify", "--config", str(config)]) == 0
     assert "notify" in capsys.readouterr().out.lower()
 
 
-def test_hubsearch_index_refuses_a_backend_not_available_yet_in_one_line(tmp_path, capsys):
-    config = tmp_path / "config.toml"
-    config.write_text('[backend]\nkind = "opensearch"\n')
-    assert main(["index", "--config", str(config)]) == 2
-    assert capsys.readouterr().err.splitlines() == [
-        "error: backend.kind (line 2): backend kind 'opensearch' is not available yet; "
-        "use 'whoosh'"]
+def test_a_cluster_that_cannot_be_reached_stops_a_build_in_one_line(demo_crawl, tmp_path,
+                                                                     capsys):
+    config = serve_config(tmp_path, own_index(demo_crawl[0], tmp_path))
+    config.write_text(config.read_text() + "\n[backend]\nkind = \"opensearch\"\n"
+                      f"urls = [\"http://127.0.0.1:{closed_port()}\"]\ntimeout_seconds = 2\n")
+    assert main(["index", "--config", str(config)]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == ("error: index build failed: no node of the cluster could be reached; "
+                       "the previous index keeps serving")
+    assert not any("Traceback" in line for line in err)
+
+
+def test_the_server_says_not_ready_while_its_cluster_cannot_be_reached(demo_crawl, tmp_path):
+    settings = dataclasses.replace(own_index(demo_crawl[0], tmp_path), backend=BackendSettings(
+        kind="opensearch", urls=(f"http://127.0.0.1:{closed_port()}",), timeout_seconds=2))
+    client = TestClient(create_app(settings))
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    answer = client.get("/api/search", params={"q": "duty to notify"})
+    assert answer.status_code == 503 and "notify" not in answer.text
