@@ -61,6 +61,9 @@ from indexer.schema_fields import FIELDS, LINK_LIST, ROLE_BOOSTS, language_of
 from indexer.stop_words import ENGLISH_STOP_WORDS, WELSH_STOP_WORDS
 from indexer.synonyms import Synonyms, SynonymsFile
 
+# A search some shard failed to answer is asked again, this many times, this far apart.
+PARTIAL_RETRIES = 2
+PARTIAL_PAUSE = 0.25
 # How long the served generation's name and counts are reused before the alias is read again.
 SERVING_TTL = 1.0
 # A collapsed list is paged by fetching every document up to the page's end, each with its
@@ -248,10 +251,17 @@ class OpenSearchSearcher:
                 "indexed_documents": int(info.get("documents", 0))}
 
     def _search(self, body: dict[str, Any], index: str | None = None) -> dict[str, Any]:
-        try:
-            return self.client.search(index=index or self.names.passages, body=body)
-        except Exception as exc:  # noqa: BLE001 - the cluster's trouble, in one line
-            raise IndexNotReady(f"search cluster: {problem(exc)}") from None
+        for attempt in range(PARTIAL_RETRIES + 1):
+            try:
+                found = self.client.search(index=index or self.names.passages, body=body)
+            except Exception as exc:  # noqa: BLE001 - the cluster's trouble, in one line
+                raise IndexNotReady(f"search cluster: {problem(exc)}") from None
+            # A shard whose node died mid-search fails alone; its replica is promoted in
+            # moments, and a whole answer beats a silently partial one.
+            if not found.get("_shards", {}).get("failed") or attempt == PARTIAL_RETRIES:
+                return found
+            time.sleep(PARTIAL_PAUSE)
+        raise AssertionError("unreachable")
 
     # -- search -------------------------------------------------------------------------
 
