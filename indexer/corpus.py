@@ -43,6 +43,11 @@ def documents(store: DocumentStore) -> dict[str, DocumentRef]:
     return docs
 
 
+def passage_id(key: str, position: int) -> str:
+    """The id of the passage at `position` of the document indexed under `key`."""
+    return hashlib.sha1(f"{key}\x00{position}".encode()).hexdigest()
+
+
 def passage_fields(key: str, document: ExtractedDocument, *, source: str,
                    audience: tuple[str, ...] | list[str], fetched_at: str,
                    last_modified: str | None) -> Iterator[dict[str, Any]]:
@@ -52,7 +57,7 @@ def passage_fields(key: str, document: ExtractedDocument, *, source: str,
     updated = document.updated_at or updated_date.from_http(last_modified)
     for passage in split_document(document):
         yield {
-            "passage_id": hashlib.sha1(f"{key}\x00{passage.position}".encode()).hexdigest(),
+            "passage_id": passage_id(key, passage.position),
             fields["title"]: document.title,
             fields["heading_path"]: " ".join(passage.heading_path),
             fields["text"]: passage.text,

@@ -36,6 +36,7 @@ from indexer.corpus import (
     documents,
     gate,
     passage_fields,
+    passage_id,
     write_status,
 )
 from indexer.manifest import distinct_headings, document_id
@@ -47,8 +48,6 @@ PROGRESS_SECONDS = 5.0
 # Passages per bulk request: ~1-2 MB, well under a node's 100 MB request limit.
 BULK_CHUNK = 500
 BULK_BYTES = 8 * 1024 * 1024
-# Documents whose passages are deleted by one delete_by_query (a terms query's size).
-DELETE_CHUNK = 1000
 # Headings of one document offered as completions, at most.
 MAX_SUGGEST_INPUTS = 50
 MAX_SUGGEST_CHARS = 120
@@ -126,7 +125,7 @@ def _build_locked(settings: Settings, client: Any, names: Names, full: bool,
                             "building it anew")
         known = old or {}
         added = sorted(k for k in docs if k not in known)
-        changed = sorted(k for k in docs if k in known and known[k] != version[k])
+        changed = sorted(k for k in docs if k in known and known[k][0] != version[k])
         removed = sorted(k for k in known if k not in docs)
         if old is not None and serving is not None and not (added or changed or removed):
             meta = serving[1]
@@ -143,7 +142,8 @@ def _build_locked(settings: Settings, client: Any, names: Names, full: bool,
             else:
                 assert serving is not None
                 _clone(client, names, serving[0], generation)
-                _delete_documents(client, passages_index, documents_index, changed + removed)
+                _delete_documents(client, passages_index, documents_index,
+                                  {k: known[k][1] for k in changed + removed})
                 todo = added + changed
             written = _write(client, passages_index, documents_index, todo, docs,
                              attributions, version, store, progress_seconds, started)
@@ -200,17 +200,17 @@ def _clone(client: Any, names: Names, serving: str, generation: str) -> None:
 
 
 def _delete_documents(client: Any, passages_index: str, documents_index: str,
-                      keys: list[str]) -> None:
-    if not keys:
-        return
-    client.indices.refresh(index=passages_index)
-    for start in range(0, len(keys), DELETE_CHUNK):
-        chunk = keys[start:start + DELETE_CHUNK]
-        client.delete_by_query(index=passages_index,
-                               body={"query": {"terms": {"document_url": chunk}}},
-                               params={"refresh": "false", "conflicts": "proceed"})
-    _bulk(client, ({"_op_type": "delete", "_index": documents_index, "_id": document_id(k)}
-                   for k in keys), missing_ok=True)
+                      counts: dict[str, int]) -> None:
+    """Delete documents (key -> passages indexed) and their passages, by id: a passage's id
+    is its document's key and position (indexer/corpus.py), so none is searched for."""
+    def actions() -> Iterator[dict[str, Any]]:
+        for key, count in counts.items():
+            yield {"_op_type": "delete", "_index": documents_index, "_id": document_id(key)}
+            for position in range(count):
+                yield {"_op_type": "delete", "_index": passages_index,
+                       "_id": passage_id(key, position)}
+
+    _bulk(client, actions(), missing_ok=True)
 
 
 def _write(client: Any, passages_index: str, documents_index: str, todo: list[str],
@@ -371,18 +371,20 @@ def _drop(client: Any, *indices: str) -> None:
         logger.warning("index: could not delete %s: %s", ", ".join(indices), problem(exc))
 
 
-def _versions(client: Any, documents_index: str) -> dict[str, str]:
-    """Each indexed document's version, read from the served generation's documents index."""
-    versions: dict[str, str] = {}
+def _versions(client: Any, documents_index: str) -> dict[str, tuple[str, int]]:
+    """Each indexed document's version and passage count, read from the served generation's
+    documents index."""
+    versions: dict[str, tuple[str, int]] = {}
     after: list[Any] | None = None
     while True:
-        body: dict[str, Any] = {"size": 5000, "_source": ["key", "version"],
+        body: dict[str, Any] = {"size": 5000, "_source": ["key", "version", "passages"],
                                 "sort": [{"key": "asc"}], "query": {"match_all": {}}}
         if after is not None:
             body["search_after"] = after
         hits = client.search(index=documents_index, body=body)["hits"]["hits"]
         for hit in hits:
-            versions[hit["_source"]["key"]] = hit["_source"]["version"]
+            source = hit["_source"]
+            versions[source["key"]] = (source["version"], int(source.get("passages", 0)))
         if len(hits) < 5000:
             return versions
         after = hits[-1]["sort"]
