@@ -250,10 +250,13 @@ class OpenSearchSearcher:
         return {"indexed_passages": int(info.get("passages", 0)),
                 "indexed_documents": int(info.get("documents", 0))}
 
-    def _search(self, body: dict[str, Any], index: str | None = None) -> dict[str, Any]:
+    def _search(self, body: dict[str, Any], index: str | None = None,
+                search_type: str | None = None) -> dict[str, Any]:
+        params = {"search_type": search_type} if search_type else {}
         for attempt in range(PARTIAL_RETRIES + 1):
             try:
-                found = self.client.search(index=index or self.names.passages, body=body)
+                found = self.client.search(index=index or self.names.passages, body=body,
+                                           params=params)
             except Exception as exc:  # noqa: BLE001 - the cluster's trouble, in one line
                 raise IndexNotReady(f"search cluster: {problem(exc)}") from None
             # A shard whose node died mid-search fails alone; its replica is promoted in
@@ -316,7 +319,10 @@ class OpenSearchSearcher:
             scored = {"bool": {"must": [scored],
                                "filter": [{"term": {"document_url": document}}]}}
         collapsed = collapse and document is None
-        found = self._search(self._body(scored, query_all, chosen, page, collapsed))
+        # Term statistics of the whole index, not each shard's, as Whoosh scores: a shard's
+        # own would rank a rare word differently on each shard of a small index.
+        found = self._search(self._body(scored, query_all, chosen, page, collapsed),
+                             search_type="dfs_query_then_fetch")
         self._read(found, page, chosen, collapsed, lang)
         if offset == 0 and document is None:
             page.best_bets = self._pinned(query, chosen, scored)
