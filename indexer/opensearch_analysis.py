@@ -9,7 +9,7 @@ ligatures folded (asciifolding), the English stop list, Porter stemming (porter_
 Welsh: apostrophes split words, the Welsh stop list, no stemming, and initial mutations
 folded to one key per word (a chain of pattern_replace filters, one per class of radical,
 marking the word so only one applies), with the soft-mutated dropped g restored as a second
-term at index time (a multiplexer). tests/test_opensearch_analysis.py checks that OpenSearch
+term at index time (a multiplexer). tests/test_opensearch_backend.py checks that OpenSearch
 gives the Whoosh analyzers' terms for the same text.
 
 What cannot be said the same way is listed in docs/scale-out.md.
