@@ -60,12 +60,17 @@ def _generation_name() -> str:
     return time.strftime("g%Y%m%dt%H%M%S", time.gmtime()) + f"-{time.time_ns() % 10**9:09d}"
 
 
-def current(client: Any, names: Names) -> tuple[str, dict[str, Any]] | None:
-    """The generation the passages alias points at and the `_meta` its build recorded."""
+def current(client: Any, names: Names,
+            meta: bool = True) -> tuple[str, dict[str, Any]] | None:
+    """The generation the passages alias points at, and (unless `meta=False`, one request
+    less) the `_meta` its build recorded."""
+    # 404 (no alias yet, before the first build) answers {"error": ..., "status": 404}.
     found = client.indices.get_alias(name=names.passages, ignore=404)
     for index in found:
         generation = names.generation_of(index)
         if generation is not None:
+            if not meta:
+                return generation, {}
             mapping = client.indices.get_mapping(index=index)
             return generation, mapping[index]["mappings"].get("_meta", {})
     return None

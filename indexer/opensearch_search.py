@@ -202,6 +202,7 @@ class OpenSearchSearcher:
         self._best_bets = BestBetsFile(settings.search.best_bets_path)
         self._lock = threading.Lock()
         self._serving: tuple[float, tuple[str, dict[str, Any]] | None] = (0.0, None)
+        self._meta: dict[str, dict[str, Any]] = {}
         self._query = _Query()
 
     # -- the generation being served --------------------------------------------------
@@ -228,9 +229,11 @@ class OpenSearchSearcher:
         return serving
 
     def generation(self) -> str | None:
+        """Read from the alias on each call (one small request): the readiness check sees a
+        switch at once."""
         try:
-            serving = self._current()
-        except IndexNotReady:
+            serving = current(self.client, self.names, meta=False)
+        except Exception:  # noqa: BLE001 - no cluster, not ready
             return None
         return serving[0] if serving else None
 
@@ -239,11 +242,23 @@ class OpenSearchSearcher:
         return float(info["built_at_epoch"]) if info and "built_at_epoch" in info else None
 
     def build_info(self) -> dict[str, Any] | None:
-        try:
-            serving = self._current()
-        except IndexNotReady:
+        """What the build of the generation being served recorded (its `_meta`)."""
+        generation = self.generation()
+        if generation is None:
             return None
-        return dict(serving[1]) if serving else None
+        with self._lock:
+            known = self._meta.get(generation)
+        if known is None:
+            try:
+                serving = current(self.client, self.names)
+            except Exception:  # noqa: BLE001
+                return None
+            if serving is None:
+                return None
+            generation, known = serving
+            with self._lock:
+                self._meta = {generation: known}  # only the one served is worth keeping
+        return dict(known)
 
     def counts(self) -> dict[str, int]:
         info = self.build_info() or {}

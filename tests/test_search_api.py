@@ -1,4 +1,5 @@
-"""The search API and page over a real store and a real Whoosh index, in-process."""
+"""The search API and page over a real store and a real index, in-process, on each backend:
+Whoosh, and OpenSearch on the real test cluster."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from conftest import BACKENDS
 from starlette.testclient import TestClient
 
 from crawler.document import ExtractedDocument, Section
+from hubsearch.backends import open_backend
 from hubsearch.settings import StorageSettings, load_settings
 from hubsearch.store import DocumentStore, Fetch
-from indexer.build import IndexBuildError, build_index
+from indexer.corpus import IndexBuildError
 from search_server import create_app
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,9 +51,28 @@ def _store_html(store: DocumentStore, url: str, title: str, sections: list[Secti
     )
 
 
-@pytest.fixture
-def app_settings(tmp_path: Path):
+def on_backend(request, tmp_path: Path):
+    """A store in `tmp_path` to be indexed on the backend `request.param` names."""
     settings = _settings(tmp_path)
+    if request.param == "opensearch":
+        from opensearchkit import new_prefix, on_opensearch
+
+        cluster = request.getfixturevalue("opensearch_cluster")
+        settings = on_opensearch(settings, cluster.urls, new_prefix())
+    return settings
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_settings(request, tmp_path: Path):
+    """A store of this test's own, on each backend in turn (nothing built yet)."""
+    return on_backend(request, tmp_path)
+
+
+def build_index(settings):
+    return open_backend(settings).build()
+
+
+def fill_and_build(settings):
     with DocumentStore(settings.storage.store_path) as store:
         _store_html(store, "http://guides.test/markup", "Handling pasted markup", [
             Section(["Handling pasted markup", "Escaping"], HOSTILE, anchor="escaping"),
@@ -62,9 +84,21 @@ def app_settings(tmp_path: Path):
     return settings
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def built(request, tmp_path_factory):
+    """The two guides indexed once per backend, for the tests that only read."""
+    return fill_and_build(on_backend(request, tmp_path_factory.mktemp("api")))
+
+
 @pytest.fixture
-def client(app_settings):
-    return TestClient(create_app(app_settings))
+def app_settings(backend_settings):
+    """The two guides indexed for this test alone (it changes the store or the index)."""
+    return fill_and_build(backend_settings)
+
+
+@pytest.fixture
+def client(built):
+    return TestClient(create_app(built))
 
 
 def test_document_markup_is_shown_as_text_in_snippets(client):
@@ -122,7 +156,8 @@ def test_security_headers_on_every_response(client):
         assert headers["referrer-policy"] == "no-referrer"
 
 
-def test_new_generation_is_picked_up_without_restart(client, app_settings):
+def test_new_generation_is_picked_up_without_restart(app_settings):
+    client = TestClient(create_app(app_settings))
     assert client.get("/api/search", params={"q": "interpreter"}).json()["total"] == 0
     with DocumentStore(app_settings.storage.store_path) as store:
         _store_html(store, "http://guides.test/interpreters", "Interpreters", [
@@ -135,8 +170,8 @@ def test_new_generation_is_picked_up_without_restart(client, app_settings):
     assert client.get("/api/search", params={"q": "interpreter"}).json()["total"] == 1
 
 
-def test_no_index_yet_is_503_with_reason(tmp_path):
-    client = TestClient(create_app(_settings(tmp_path)))
+def test_no_index_yet_is_503_with_reason(backend_settings):
+    client = TestClient(create_app(backend_settings))
     response = client.get("/api/search", params={"q": "care"})
     assert response.status_code == 503
     assert "hubsearch index" in response.json()["error"]["message"]
@@ -145,12 +180,14 @@ def test_no_index_yet_is_503_with_reason(tmp_path):
 
 
 def test_empty_store_keeps_the_last_good_index(app_settings, tmp_path):
-    before = sorted(p.name for p in app_settings.storage.index_dir.iterdir())
+    client = TestClient(create_app(app_settings))
+    before = client.get("/healthz").json()["generation"]
     empty = dataclasses.replace(
         app_settings,
         storage=StorageSettings(tmp_path / "empty.sqlite", app_settings.storage.index_dir),
     )
     DocumentStore(empty.storage.store_path).close()
-    with pytest.raises(IndexBuildError):
+    with pytest.raises(IndexBuildError, match="no searchable documents"):
         build_index(empty)
-    assert sorted(p.name for p in app_settings.storage.index_dir.iterdir()) == before
+    assert client.get("/healthz").json()["generation"] == before
+    assert client.get("/api/search", params={"q": "care leavers"}).json()["total"] == 1
