@@ -41,6 +41,7 @@ from indexer.corpus import (
 )
 from indexer.manifest import distinct_headings, document_id
 from indexer.opensearch_client import ClusterUnavailable, Names, problem
+from indexer.schema_fields import FIELDS
 
 logger = logging.getLogger("indexer.build")
 
@@ -53,6 +54,9 @@ MAX_SUGGEST_INPUTS = 50
 MAX_SUGGEST_CHARS = 120
 # How long a build waits for a new generation's copies to be allocated.
 HEALTH_SECONDS = 120.0
+# What a passage holds in a matching field it has nothing for (see `_passage_source`): one
+# term, which indexer/opensearch_search.py treats as a stop word.
+EMPTY_FIELD = "hubsearchempty"
 
 
 def _generation_name() -> str:
@@ -269,6 +273,15 @@ def _passage_source(fields: dict[str, Any], key: str) -> dict[str, Any]:
               if value not in (None, "") and name not in ("body", "title_display")}
     source["audience"] = [a.lower() for a in fields["audience"].split(",") if a]
     source["document_id"] = document_id(key)
+    # Whoosh scores each field with the statistics of all passages (idf over every passage,
+    # the average length over every passage); Lucene over the passages that have the field.
+    # Giving every passage every matching field (EMPTY_FIELD where it has none, a word the
+    # searcher never asks for) makes the two agree, so a Welsh word is weighed among all
+    # passages, not only the Welsh ones, as on Whoosh.
+    for roles in FIELDS.values():
+        for name in roles.values():
+            if not source.get(name):
+                source[name] = EMPTY_FIELD
     return source
 
 

@@ -43,7 +43,7 @@ from hubsearch.search_results import (
 from hubsearch.settings import Settings
 from indexer.best_bets import BestBetsFile, choose_passage
 from indexer.hit_text import SNIPPET_HTML_CHARS, clip, heading_path, plain_snippet
-from indexer.opensearch_build import current
+from indexer.opensearch_build import EMPTY_FIELD, current
 from indexer.opensearch_client import Names, problem
 from indexer.passages import MAX_CHARS as MAX_PASSAGE_CHARS
 from indexer.query import UserQuery, parse_user_query, words_of
@@ -107,6 +107,8 @@ def _stopped(word: str, lang: str) -> bool:
     """True if `lang`'s analysis leaves nothing of `word` (indexer/analysis.py): a stop
     word, or, in Welsh, parts joined by apostrophes that are all stop words ("i'r")."""
     word = _normalise(word)
+    if word == EMPTY_FIELD:
+        return True
     if lang == "en":
         for apostrophe in "'\u2019\u2018":
             if word.endswith(apostrophe + "s"):

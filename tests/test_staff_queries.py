@@ -12,6 +12,9 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from conftest import LiveServer
+
+from search_server import create_app
 
 TRAFFICKED = "safeguarding-children-trafficked-practice-guidance.pdf"
 NOTIFY = "duty-to-notify.html"
@@ -76,6 +79,13 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def server(demo_backend):
+    """The search server over the demo crawl, on each backend in turn."""
+    with LiveServer(create_app(demo_backend)) as live:
+        yield live
+
+
 def search(server, **params) -> dict:
     url = f"{server.url}/api/search?{urllib.parse.urlencode(params)}"
     with urllib.request.urlopen(url, timeout=10) as response:
@@ -89,8 +99,8 @@ def test_the_table_has_enough_questions_of_each_kind():
 
 @pytest.mark.parametrize(("query", "document", "heading", "within"), CASES,
                          ids=[c[0] for c in CASES])
-def test_staff_question_finds_its_passage(live_server, query, document, heading, within):
-    data = search(live_server, q=query, limit=10)
+def test_staff_question_finds_its_passage(server, query, document, heading, within):
+    data = search(server, q=query, limit=10)
     found = [
         (urllib.parse.urlsplit(h["document_url"]).path, h["heading_path"][-1])
         for h in data["results"]
@@ -105,11 +115,11 @@ def test_staff_question_finds_its_passage(live_server, query, document, heading,
     )
 
 
-def test_a_hubs_list_of_links_ranks_below_prose_with_the_same_words(live_server):
+def test_a_hubs_list_of_links_ranks_below_prose_with_the_same_words(server):
     # The hub page lists "The duty to notify: guidance for public authorities" among its
     # documents: the list has every word and says nothing about the duty. Prose about it
     # comes first, even prose with only some of the words.
-    data = search(live_server, q="duty to notify", limit=20)
+    data = search(server, q="duty to notify", limit=20)
     headings = [h["heading_path"][-1] for h in data["results"]]
     listing = headings.index("Guidance documents")
     assert headings[0] == "What the duty to notify means"
