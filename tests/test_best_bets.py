@@ -4,6 +4,7 @@ points at a document the index does not hold."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -13,9 +14,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from hubsearch.settings import ConfigError, load_settings
+from hubsearch.backends import open_backend
+from hubsearch.settings import ConfigError, SearchSettings, load_settings
 from indexer.best_bets import BestBetsError, BestBetsFile, load_best_bets
-from indexer.search import PassageSearcher
 from search_server import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,11 +40,21 @@ heading = "Beth i'w wneud os ydych yn pryderu"
     return path
 
 
+def with_bets(settings, path: Path):
+    """`settings` with `path` as its best bets file."""
+    return dataclasses.replace(settings, search=SearchSettings(
+        synonyms_path=settings.search.synonyms_path, best_bets_path=path))
+
+
+def bets_searcher(settings, path: Path):
+    """A searcher of the backend `settings` name, pinning the bets in `path`."""
+    return open_backend(with_bets(settings, path)).searcher()
+
+
 @pytest.fixture
-def pinned(demo_index, demo_site, tmp_path):
-    settings, _ = demo_index
+def pinned(demo_backend, demo_site, tmp_path):
     path = bets_file(tmp_path, demo_site.base_url)
-    return PassageSearcher(settings.storage.index_dir, best_bets_path=path), path
+    return bets_searcher(demo_backend, path), path
 
 
 def test_a_pinned_passage_comes_first_marked_and_not_repeated(pinned, demo_site):
@@ -77,16 +88,15 @@ def test_only_the_first_page_shows_the_pin(pinned):
     assert not searcher.search("duty to notify", offset=10).best_bets
 
 
-def test_a_bet_on_a_document_the_index_does_not_hold_is_skipped(demo_index, demo_site,
+def test_a_bet_on_a_document_the_index_does_not_hold_is_skipped(demo_backend, demo_site,
                                                               tmp_path):
-    settings, _ = demo_index
+    settings = demo_backend
     path = bets_file(tmp_path, demo_site.base_url, f'''
 [[bet]]
 queries = ["duty to notify"]
 url = "{demo_site.base_url}/external/removed-from-the-hub.html"
 ''')
-    page = PassageSearcher(settings.storage.index_dir, best_bets_path=path).search(
-        "duty to notify")
+    page = bets_searcher(settings, path).search("duty to notify")
     assert [h.document_url for h in page.best_bets] == [f"{demo_site.base_url}{NOTIFY}"]
 
 
@@ -96,13 +106,13 @@ def test_filters_that_leave_the_pinned_document_out_leave_out_its_pin(pinned):
     assert searcher.search("duty to notify", filters={"language": ["en"]}).best_bets
 
 
-def test_a_missing_heading_falls_back_to_the_documents_first_passage(demo_index, demo_site,
+def test_a_missing_heading_falls_back_to_the_documents_first_passage(demo_backend, demo_site,
                                                                      tmp_path):
-    settings, _ = demo_index
+    settings = demo_backend
     path = tmp_path / "best_bets.toml"
     path.write_text(f'[[bet]]\nqueries = ["notify"]\nurl = "{demo_site.base_url}{NOTIFY}"\n'
                     'heading = "A heading a revision removed"\n')
-    searcher = PassageSearcher(settings.storage.index_dir, best_bets_path=path)
+    searcher = bets_searcher(settings, path)
     hit, = searcher.search("notify").best_bets
     first = searcher.document(hit.document_id)["passages"][0]
     assert (hit.heading_path, hit.deep_link) == (first["heading_path"], first["deep_link"])
@@ -119,12 +129,10 @@ def test_an_edit_takes_effect_and_a_broken_edit_keeps_the_last_good(pinned):
     assert searcher.search("who notifies").best_bets
 
 
-def test_the_page_shows_the_pin_first_with_its_label_in_both_languages(demo_index,
+def test_the_page_shows_the_pin_first_with_its_label_in_both_languages(demo_backend,
                                                                        demo_site, tmp_path):
-    settings, _ = demo_index
     path = bets_file(tmp_path, demo_site.base_url)
-    searcher = PassageSearcher(settings.storage.index_dir, best_bets_path=path)
-    client = TestClient(create_app(settings, searcher))
+    client = TestClient(create_app(with_bets(demo_backend, path)))
     html = client.get("/", params={"q": "duty to notify"}).text
     recommended = html.index('class="result recommended"')
     assert recommended < html.index('class="results" start="1"')
