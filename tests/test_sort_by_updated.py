@@ -5,18 +5,20 @@ A page's claim is an attack surface: one dated next year would sit first for eve
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from email.utils import formatdate
 
 import pytest
+from conftest import BACKENDS
 from sitekit import Page
 from starlette.testclient import TestClient
 
 from crawler.extract_html import extract_html
 from crawler.run import run_crawl
 from crawler.updated_date import from_http, from_pdf
-from indexer.build import build_index
-from indexer.search import PassageSearcher
+from hubsearch.backends import open_backend
+from hubsearch.settings import SearchSettings
 from search_server import create_app
 
 TEXT = ("The designated safeguarding person records the concern the same day and decides "
@@ -32,8 +34,9 @@ def dated_page(title: str, modified: str | None) -> str:
             f"<body><main><h1>{title}</h1><p>{title} guidance. {TEXT}</p></main></body></html>")
 
 
-@pytest.fixture
-def dated_hub(scripted_site, tmp_path):
+@pytest.fixture(params=BACKENDS)
+def dated_hub(request, scripted_site, tmp_path):
+    """Five dated pages crawled and indexed, on each backend in turn (no synonyms)."""
     from conftest import settings_for
 
     site = scripted_site
@@ -50,8 +53,11 @@ def dated_hub(scripted_site, tmp_path):
     # No metadata and no Last-Modified either: nothing to sort it by.
     site.routes["/docs/undated.html"] = Page(dated_page("Undated", None), validators=False)
     settings = settings_for(tmp_path, f"{site.url}/hub")
+    settings = dataclasses.replace(settings, search=SearchSettings(synonyms_path=None))
+    if request.param == "opensearch":
+        settings = request.getfixturevalue("opensearch_settings")(settings)
     run_crawl(settings)
-    build_index(settings)
+    open_backend(settings).build()
     return site, settings
 
 
@@ -78,7 +84,7 @@ def test_pdf_and_http_dates_are_read_and_nonsense_is_none():
 
 def test_latest_updated_first_then_undated_last(dated_hub):
     _, settings = dated_hub
-    searcher = PassageSearcher(settings.storage.index_dir, synonyms_path=None)
+    searcher = open_backend(settings).searcher()
     page = searcher.search("designated safeguarding person", sort="updated", limit=20)
     # The page claiming 2099 falls back to the server's Last-Modified, like any other
     # page that gives no date of its own.
@@ -90,7 +96,7 @@ def test_latest_updated_first_then_undated_last(dated_hub):
 
 def test_relevance_stays_the_default_and_counts_do_not_change(dated_hub):
     _, settings = dated_hub
-    searcher = PassageSearcher(settings.storage.index_dir, synonyms_path=None)
+    searcher = open_backend(settings).searcher()
     by_relevance = searcher.search("designated safeguarding person", limit=20)
     by_date = searcher.search("designated safeguarding person", sort="updated", limit=20)
     assert by_relevance.sort == "relevance"
