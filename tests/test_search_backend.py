@@ -5,9 +5,12 @@ cannot be reached stops a build and the server's searches with one line."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import http.server
 import json
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,7 @@ from hubsearch.cli import main
 from hubsearch.search_backend import Backend, Searcher
 from hubsearch.settings import BackendSettings, Settings, StorageSettings
 from hubsearch_web.app import create_app
+from indexer.corpus import IndexBuildError
 
 
 def own_index(settings: Settings, tmp: Path) -> Settings:
@@ -95,3 +99,40 @@ def test_the_server_says_not_ready_while_its_cluster_cannot_be_reached(demo_craw
     assert health.status_code == 503
     answer = client.get("/api/search", params={"q": "duty to notify"})
     assert answer.status_code == 503 and "notify" not in answer.text
+
+
+def test_credentials_come_from_the_environment_and_never_reach_an_error(demo_crawl, tmp_path,
+                                                                       monkeypatch):
+    # A stand-in for a secured cluster on loopback: it records what it is sent and refuses.
+    seen: list[str | None] = []
+
+    class Refusing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            seen.append(self.headers.get("Authorization"))
+            body = json.dumps({"error": {"type": "security_exception",
+                                         "reason": "missing authentication credentials"},
+                               "status": 401}).encode()
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HUBSEARCH_OPENSEARCH_USERNAME", "hubsearch")
+    monkeypatch.setenv("HUBSEARCH_OPENSEARCH_PASSWORD", "s3cret-Passw0rd")
+    try:
+        settings = dataclasses.replace(own_index(demo_crawl[0], tmp_path), backend=BackendSettings(
+            kind="opensearch", urls=(f"http://127.0.0.1:{server.server_port}",)))
+        with pytest.raises(IndexBuildError) as info:
+            open_backend(settings).build()
+    finally:
+        server.shutdown()
+    assert seen and seen[0] == "Basic " + base64.b64encode(b"hubsearch:s3cret-Passw0rd").decode()
+    message = str(info.value)
+    assert "401" in message and "missing authentication credentials" in message
+    assert "s3cret" not in message and "\n" not in message
