@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -150,7 +151,8 @@ def metrics_endpoint(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    generation = request.app.state.searcher.generation()
+    # A backend may ask a cluster (a network round trip): never on the event loop.
+    generation = await run_in_threadpool(request.app.state.searcher.generation)
     if generation is None:
         return JSONResponse({"status": "no index", "generation": None}, status_code=503)
     return JSONResponse({"status": "ok", "generation": generation})

@@ -330,8 +330,9 @@ def _wait_health(client: Any, index: str, status: str) -> None:
     (the client's own `timeout` argument would be taken as the connection's)."""
     deadline = time.monotonic() + HEALTH_SECONDS
     while True:
+        # A wait that times out on the cluster's side answers 408 with the health as body.
         health = client.cluster.health(index=index, wait_for_status=status,
-                                       request_timeout=45)
+                                       request_timeout=45, ignore=408)
         if not health.get("timed_out"):
             return
         if time.monotonic() > deadline:

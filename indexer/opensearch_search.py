@@ -83,6 +83,8 @@ MIN_SUGGEST_PREFIX = 2
 # Documents whose titles and headings are read for the completions of one prefix.
 SUGGEST_DOCUMENTS = 30
 _STOP = ENGLISH_STOP_WORDS | WELSH_STOP_WORDS
+# Words whose facts (in which language's passages, their correction) one searcher keeps.
+MAX_WORD_FACTS = 50_000
 # Passages of one document read to choose a best bet's passage.
 MAX_BET_PASSAGES = 2000
 
@@ -205,6 +207,9 @@ class OpenSearchSearcher:
         self._lock = threading.Lock()
         self._serving: tuple[float, tuple[str, dict[str, Any]] | None] = (0.0, None)
         self._meta: dict[str, dict[str, Any]] = {}
+        # What the generation `_facts_of` says of words queries use (see `_word_facts`).
+        self._facts_of: str | None = None
+        self._facts: dict[tuple[str, str, str], Any] = {}
         self._query = _Query()
 
     # -- the generation being served --------------------------------------------------
@@ -304,7 +309,7 @@ class OpenSearchSearcher:
         limit = max(1, min(int(limit), MAX_LIMIT))
         offset = max(0, int(offset))
         chosen = chosen_filters(filters)
-        self._require()
+        generation = self._require()[0]
         parsed = parse_user_query(query)
         synonyms = self._synonyms.get()
         page = ResultPage(query, 0, limit, offset, [], "all", lang or "en", filters=chosen,
@@ -312,7 +317,7 @@ class OpenSearchSearcher:
                           sort=sort if sort in SORTS else "relevance")
         if parsed.empty:
             return page
-        language, corrections = self._prepare(query, parsed, synonyms, lang)
+        language, corrections = self._prepare(query, parsed, synonyms, lang, generation)
         page.language = language
         page.suggestion = suggestion(query, corrections)
         expansions = synonyms.expansions(parsed.words)
@@ -348,9 +353,10 @@ class OpenSearchSearcher:
         return page
 
     def _prepare(self, query: str, parsed: UserQuery, synonyms: Synonyms,
-                 lang: str | None) -> tuple[str, dict[str, str]]:
-        """The query's language and its spelling corrections, from one multi-search: which
-        words each language's passages use, and the suggester's nearest written words."""
+                 lang: str | None, generation: str) -> tuple[str, dict[str, str]]:
+        """The query's language and its spelling corrections: which words each language's
+        passages use, and the suggester's nearest written words, asked of the cluster in one
+        multi-search for the words this generation has not been asked about yet."""
         words = [w for w in dict.fromkeys(parsed.words + [w for p in parsed.phrases for w in p])
                  if not _function_word(w)]
         candidates = [w for w in words
@@ -360,55 +366,83 @@ class OpenSearchSearcher:
             "cy" if detect_language(query) == "cy" else None)
         # Which words each language's passages use: as prose (their text) to tell the
         # query's language, as in indexer/search.py; anywhere, to tell a known word.
-        asked = [(word, "text") for word in (words if detected is None else [])]
-        asked += [(word, "any") for word in candidates]
+        wanted = [(word, "text", g) for word in (words if detected is None else [])
+                  for g in LANGUAGES]
+        wanted += [(word, "any", g) for word in candidates for g in LANGUAGES]
+        wanted += [(word, "fix", "") for word in candidates]
+        known = self._word_facts(generation, wanted)
+        if detected is None:
+            welsh = sum(bool(known[w, "text", "cy"]) for w in words)
+            english = sum(bool(known[w, "text", "en"]) for w in words)
+            detected = "cy" if welsh > english else "en"
+        corrections: dict[str, str] = {}
+        for word in candidates:
+            correction = known[word, "fix", ""]
+            if isinstance(correction, str):
+                corrections[word] = correction
+        return detected, corrections
+
+    def _word_facts(self, generation: str,
+                    wanted: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], Any]:
+        """Facts of words in the generation being served, each worked out once per
+        generation (the same words come back all day): ("w", "text"|"any", lang) -> whether
+        that language's passages have the word (in their text, or anywhere), ("w", "fix",
+        "") -> the correction of a misspelt word, or None."""
+        with self._lock:
+            if self._facts_of != generation or len(self._facts) > MAX_WORD_FACTS:
+                self._facts_of, self._facts = generation, {}
+            facts = {key: self._facts[key] for key in wanted if key in self._facts}
+        asked = [key for key in dict.fromkeys(wanted) if key not in facts and key[1] != "fix"]
+        # A correction needs the word's "any" facts: ask for those with it.
+        fixes = [key for key in dict.fromkeys(wanted) if key not in facts and key[1] == "fix"]
+        for word, _, _ in fixes:
+            asked += [(word, "any", g) for g in LANGUAGES
+                      if (word, "any", g) not in facts and (word, "any", g) not in asked]
+        if not asked and not fixes:
+            return facts
         requests: list[dict[str, Any]] = []
-        for word, where in asked:
-            for language in LANGUAGES:
-                fields = ([FIELDS[language]["text"]] if where == "text"
-                          else list(FIELDS[language].values()))
-                requests += [{"index": self.names.passages}, {
-                    "size": 0, "terminate_after": 1, "track_total_hits": True,
-                    "query": {"multi_match": {"query": word, "operator": "and",
-                                              "fields": fields}}}]
-        if candidates:
+        for word, where, language in asked:
+            fields = ([FIELDS[language]["text"]] if where == "text"
+                      else list(FIELDS[language].values()))
+            requests += [{"index": self.names.passages}, {
+                "size": 0, "terminate_after": 1, "track_total_hits": True,
+                "query": {"multi_match": {"query": word, "operator": "and", "fields": fields}}}]
+        if fixes:
             requests += [{"index": self.names.passages}, {"size": 0, "suggest": {
                 f"w{i}": {"text": word, "term": {
                     "field": "words", "suggest_mode": "missing", "size": 1,
                     "max_edits": 1 if len(word) <= 5 else 2, "prefix_length": 1,
                     "min_word_length": MIN_CORRECTED_LENGTH, "sort": "score"}}
-                for i, word in enumerate(candidates)}}]
-        if not requests:
-            return detected or "en", {}
+                for i, (word, _, _) in enumerate(fixes)}}]
         try:
             answers = self.client.msearch(body=requests)["responses"]
         except Exception as exc:  # noqa: BLE001
             raise IndexNotReady(f"search cluster: {problem(exc)}") from None
-        uses: dict[tuple[str, str, str], bool] = {}
-        pairs = ((word, where, g) for word, where in asked for g in LANGUAGES)
-        for answer, key in zip(answers, pairs, strict=False):
-            uses[key] = bool(answer.get("hits", {}).get("total", {}).get("value", 0))
-        if detected is None:
-            welsh = sum(uses[w, "text", "cy"] for w in words)
-            english = sum(uses[w, "text", "en"] for w in words)
-            detected = "cy" if welsh > english else "en"
-        corrections: dict[str, str] = {}
-        if candidates:
+        found: dict[tuple[str, str, str], Any] = {}
+        for answer, key in zip(answers, asked, strict=False):
+            found[key] = bool(answer.get("hits", {}).get("total", {}).get("value", 0))
+        known = {**facts, **found}
+        if fixes:
             suggested = answers[-1].get("suggest", {})
-            for i, word in enumerate(candidates):
+            for i, key in enumerate(fixes):
+                word = key[0]
                 options = [o for entry in suggested.get(f"w{i}", []) for o in entry["options"]]
+                found[key] = None
                 if not options:
                     continue  # written as typed in some passage, or nothing near it
                 correction = options[0]["text"]
                 # A word whose stem some passage has is mostly a real word written another
                 # way there: only a doubled or undoubled letter is corrected (as Whoosh's).
-                known = any(uses.get((word, "any", g)) for g in LANGUAGES)
-                if correction == word or (known and not doubling(word, correction)):
+                stem_known = any(known.get((word, "any", g)) for g in LANGUAGES)
+                if correction == word or (stem_known and not doubling(word, correction)):
                     continue
                 # Another form of a word some passage has (a plural, a Welsh mutation).
                 if not self._same_word(word, correction):
-                    corrections[word] = correction
-        return detected, corrections
+                    found[key] = correction
+        with self._lock:
+            if self._facts_of == generation:
+                self._facts.update(found)
+        return {**facts, **found}
 
     def _same_word(self, a: str, b: str) -> bool:
         """True if some language's analysis gives `a` and `b` the same terms."""
