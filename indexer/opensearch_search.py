@@ -61,14 +61,16 @@ from indexer.schema_fields import FIELDS, LINK_LIST, ROLE_BOOSTS, language_of
 from indexer.stop_words import ENGLISH_STOP_WORDS, WELSH_STOP_WORDS
 from indexer.synonyms import Synonyms, SynonymsFile
 
+# Below this many passages a search uses the whole index's term statistics.
+DFS_BELOW_PASSAGES = 100_000
 # A search some shard failed to answer is asked again, this many times, this far apart.
 PARTIAL_RETRIES = 2
 PARTIAL_PAUSE = 0.25
 # How long the served generation's name and counts are reused before the alias is read again.
 SERVING_TTL = 1.0
-# A collapsed list is paged by fetching every document up to the page's end, each with its
-# inner hits (one sub-search per document): deeper pages than this are not served.
-MAX_COLLAPSED_ROWS = 500
+# A collapsed list is made from this many times as many of the ranking's first passages as
+# its page needs rows (at least 50): enough unless a few documents hold most matches.
+COLLAPSE_READ = 4
 # OpenSearch's index.max_result_window: a plain list is paged up to here.
 MAX_RESULT_WINDOW = 10_000
 # The spelling corrector's word sizes (indexer/spelling.py): shorter words are too easily
@@ -192,6 +194,15 @@ class _Query:
         return query
 
 
+def _rows(hits: list[dict[str, Any]]) -> int:
+    """Rows a collapsed list makes of `hits` (read with their document's URL)."""
+    seen: dict[str, int] = {}
+    for hit in hits:
+        url = hit["fields"]["document_url"][0]
+        seen[url] = seen.get(url, 0) + 1
+    return sum(min(n, PER_DOCUMENT) for n in seen.values())
+
+
 def _filter_clauses(chosen: dict[str, list[str]], skip: str | None = None) -> list[dict]:
     return [{"terms": {name: values}} for name, values in chosen.items() if name != skip]
 
@@ -309,7 +320,7 @@ class OpenSearchSearcher:
         limit = max(1, min(int(limit), MAX_LIMIT))
         offset = max(0, int(offset))
         chosen = chosen_filters(filters)
-        generation = self._require()[0]
+        generation, serving_meta = self._require()
         parsed = parse_user_query(query)
         synonyms = self._synonyms.get()
         page = ResultPage(query, 0, limit, offset, [], "all", lang or "en", filters=chosen,
@@ -341,11 +352,21 @@ class OpenSearchSearcher:
             scored = {"bool": {"must": [scored],
                                "filter": [{"term": {"document_url": document}}]}}
         collapsed = collapse and document is None
-        # Term statistics of the whole index, not each shard's, as Whoosh scores: a shard's
-        # own would rank a rare word differently on each shard of a small index.
-        found = self._search(self._body(scored, query_all, chosen, page, collapsed),
-                             search_type="dfs_query_then_fetch")
-        self._read(found, page, chosen, collapsed, lang)
+        # Term statistics of the whole index, as Whoosh scores, where a shard's own would
+        # differ: on a small index a rare word ranks differently on each shard. On a large
+        # one the shards' statistics agree, and the extra round trip is not worth it.
+        small = int(serving_meta.get("passages", 0)) < DFS_BELOW_PASSAGES
+        body = self._body(scored, query_all, chosen, page, collapsed)
+        while True:
+            found = self._search(body, search_type="dfs_query_then_fetch" if small else None)
+            hits = found["hits"]["hits"]
+            # A few documents holding most of the first passages leave too few rows: read on.
+            if (not collapsed or _rows(hits) >= offset + limit
+                    or len(hits) >= found["hits"]["total"]["value"]
+                    or body["size"] >= MAX_RESULT_WINDOW):
+                break
+            body["size"] = min(body["size"] * COLLAPSE_READ, MAX_RESULT_WINDOW)
+        self._read(found, page, chosen, collapsed, lang, scored)
         if offset == 0 and document is None:
             page.best_bets = self._pinned(query, chosen, scored)
             pinned = {hit.deep_link for hit in page.best_bets}
@@ -483,11 +504,11 @@ class OpenSearchSearcher:
             aggs["documents"] = {"filter": {"bool": {"filter": _filter_clauses(chosen)}},
                                  "aggs": {"n": {"cardinality": {
                                      "field": "document_url", "precision_threshold": 40000}}}}
-            body.update({"from": 0, "size": min(end, MAX_COLLAPSED_ROWS), "collapse": {
-                "field": "document_url",
-                "inner_hits": {"name": "top", "size": PER_DOCUMENT, "_source": _SOURCE,
-                               "highlight": _HIGHLIGHT,
-                               "sort": [{"_score": "desc"}, {"passage_id": "asc"}]}}})
+            # The ranking's first passages, without their text: grouped by document here
+            # (`_collapse`), and only the page's rows fetched whole and highlighted.
+            body.update({"from": 0, "size": min(max(COLLAPSE_READ * end, 50),
+                                                MAX_RESULT_WINDOW),
+                         "_source": False, "docvalue_fields": ["document_url"]})
         else:
             body.update({"from": min(page.offset, MAX_RESULT_WINDOW - page.limit),
                          "size": page.limit if end <= MAX_RESULT_WINDOW else 0,
@@ -495,7 +516,7 @@ class OpenSearchSearcher:
         return body
 
     def _read(self, found: dict[str, Any], page: ResultPage, chosen: dict[str, list[str]],
-              collapsed: bool, lang: str | None) -> None:
+              collapsed: bool, lang: str | None, scored: dict[str, Any]) -> None:
         aggs = found.get("aggregations", {})
         for name in FACETS:
             counts = {b["key"]: b["doc_count"]
@@ -513,29 +534,29 @@ class OpenSearchSearcher:
                 page.results = [self._hit(h) for h in found["hits"]["hits"]]
             self._mark_last(page.results)
             return
-        rows: list[tuple[dict[str, Any], int]] = []
-        groups = found["hits"]["hits"]
-        twice = 0
-        for group in groups:
-            inner = group["inner_hits"]["top"]["hits"]
-            matching = inner["total"]["value"]
-            twice += matching >= PER_DOCUMENT
-            rows += [(hit, matching) for hit in inner["hits"]]
+        hits = found["hits"]["hits"]
+        seen: dict[str, int] = {}
+        rows = []
+        for hit in hits:  # in ranking order: a document's first PER_DOCUMENT are its rows
+            url = hit["fields"]["document_url"][0]
+            seen[url] = seen.get(url, 0) + 1
+            if seen[url] <= PER_DOCUMENT:
+                rows.append((hit["_id"], url, hit.get("_score")))
         documents = aggs["documents"]["n"]["value"]
-        # Each document's best passages up to PER_DOCUMENT: exact when every matching
-        # document was fetched, else estimated from the share among those that were.
-        share = twice / len(groups) if groups else 0.0
-        page.total = min(page.total_passages, documents + (
-            twice if len(groups) >= documents else round(documents * share)))
-        if page.sort == "updated":
-            rows.sort(key=lambda r: (-(r[0].get("_score") or 0.0),
-                                     r[0]["_source"].get("passage_id", "")))
-            rows.sort(key=lambda r: r[0]["_source"].get("updated") or "", reverse=True)
+        if len(hits) >= page.total_passages:
+            page.total = len(rows)  # every match was read: the count is exact
         else:
-            rows.sort(key=lambda r: (-(r[0].get("_score") or 0.0),
-                                     r[0]["_source"].get("passage_id", "")))
-        for hit, matching in rows[page.offset:end]:
-            found_hit = self._hit(hit)
+            # Each document's rows up to PER_DOCUMENT, estimated from those read.
+            twice = sum(n >= PER_DOCUMENT for n in seen.values())
+            page.total = min(page.total_passages,
+                             documents + round(documents * twice / max(1, len(seen))))
+        shown = rows[page.offset:end]
+        whole, counts = self._fetch(scored, chosen, shown)
+        for passage, url, score in shown:
+            if passage not in whole:
+                continue  # gone between the two requests (a switch): left out, not invented
+            found_hit = self._hit({**whole[passage], "_score": score})
+            matching = counts.get(url, 0)
             found_hit.more_in_document = matching - min(matching, PER_DOCUMENT)
             if found_hit.more_in_document:
                 params = {"q": page.query, "document": found_hit.document_url}
@@ -544,6 +565,24 @@ class OpenSearchSearcher:
                 found_hit.more_in_document_params = params
             page.results.append(found_hit)
         self._mark_last(page.results)
+
+    def _fetch(self, scored: dict[str, Any], chosen: dict[str, list[str]],
+               rows: list[tuple[str, str, Any]]) -> tuple[dict[str, dict[str, Any]],
+                                                          dict[str, int]]:
+        """The passages of `rows` whole and highlighted for the query, by id; and how many
+        passages of each of their documents match."""
+        if not rows:
+            return {}, {}
+        urls = sorted({url for _, url, _ in rows})
+        found = self._search({
+            "size": len(rows), "_source": _SOURCE, "highlight": _HIGHLIGHT,
+            "query": {"bool": {"must": [scored], "filter": _filter_clauses(chosen)}},
+            "post_filter": {"ids": {"values": [passage for passage, _, _ in rows]}},
+            "aggs": {"shown": {"filter": {"terms": {"document_url": urls}}, "aggs": {
+                "per_document": {"terms": {"field": "document_url", "size": len(urls)}}}}}})
+        buckets = found["aggregations"]["shown"]["per_document"]["buckets"]
+        return ({hit["_id"]: hit for hit in found["hits"]["hits"]},
+                {b["key"]: b["doc_count"] for b in buckets})
 
     @staticmethod
     def _mark_last(hits: list[Hit]) -> None:
