@@ -36,6 +36,8 @@ from whoosh.analysis import Analyzer, CompositeAnalyzer, Filter, Token, Tokenize
 from whoosh.formats import Positions
 from whoosh.lang.porter import stem as porter_stem
 
+from indexer.stop_words import ENGLISH_STOP_WORDS, WELSH_STOP_WORDS  # noqa: F401 - re-exported
+
 # An acronym with dots (N.R.M., e.g.), a number with separators (2,000 or 1.5), or a word
 # whose parts are joined by apostrophes or hyphens. \w also matches ligatures like U+FB01.
 TOKEN_PATTERN = re.compile(
@@ -47,27 +49,6 @@ _APOSTROPHES = "'’‘"
 _SPLIT_APOSTROPHE = re.compile(r"['’‘]")
 _JOINERS = re.compile(r"[.,'’‘\-‐‑]")
 _SPLIT_HYPHEN = re.compile(r"[\-‐‑]")
-
-# Lucene's English stop set (EnglishAnalyzer, as in the published Cranfield figure), plus
-# the question and auxiliary words people start a query with ("what is the duty to ..."):
-# as terms they only add noise, and a query that needs every word must not need them.
-# Modal verbs (must, may, should) stay: in guidance they carry the meaning.
-ENGLISH_STOP_WORDS = frozenset(
-    "a an and are as at be but by for if in into is it no not of on or such that the their "
-    "then there these they this to was will with "
-    "what which who whom whose when where why how do does did can could would has have had "
-    "been being were am any anyone i we you your our my me us from than so some here also"
-    .split()
-)
-# Articles, conjunctions, simple prepositions, possessive pronouns, forms of "bod", and the
-# elided forms an apostrophe leaves behind ('n, 'r, 'i, 'w, 'u, 'm). Kept short: content
-# words stay searchable.
-WELSH_STOP_WORDS = frozenset(
-    "a ac ag am ar at i o y yr r n w u m ei eu ein eich fy dy yn mae maen oedd sy sydd yw "
-    "ydy ydi ond neu na nac nad ni nid hefyd hyn hynny gan gyda wrth dros drwy trwy heb "
-    "mewn".split()
-)
-
 
 @lru_cache(maxsize=100_000)
 def normalise(text: str) -> str:

@@ -12,13 +12,11 @@ with one line and leaves the current generation serving.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import shutil
 import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +25,25 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.query import Or, Term
 from whoosh.writing import IndexWriter, SegmentWriter
 
-from crawler import updated_date
 from crawler.bounds import bound_document
 from crawler.document import ExtractedDocument
-from hubsearch import ownership
-from hubsearch.errors import HubsearchError
 from hubsearch.locks import stage_lock
 from hubsearch.search_results import BuildResult
 from hubsearch.settings import Settings
-from hubsearch.status_snapshot import save_status
 from hubsearch.store import DocumentRef, DocumentStore, utc_now
 from indexer import generations, manifest
 from indexer.build_codec import BuildCodec
-from indexer.passages import deep_link, split_document
-from indexer.schema import FIELDS, LINK_LIST, LINK_LIST_SHARE, build_schema, language_of
+from indexer.corpus import (  # noqa: F401 - IndexBuildError is also importable from here
+    LEGACY_STATUS,
+    Attribution,
+    IndexBuildError,
+    attribute,
+    documents,
+    gate,
+    passage_fields,
+    write_status,
+)
+from indexer.schema import build_schema
 from indexer.term_pool import BuildSegmentWriter
 
 # The fields a generation's passages carry (indexer/schema.py); a generation of another
@@ -48,34 +51,11 @@ from indexer.term_pool import BuildSegmentWriter
 # kept as a running total (indexer/spelling.py), the manifest in SQLite, the updated date;
 # 4: the OCR mark of passages read from scans.
 INDEX_FORMAT = 4
-LEGACY_STATUS = "status.json"
 # How often a build says how far it is (one log line; `hubsearch index` shows them on stderr,
 # so a build under cron or systemd is not silent for minutes).
 PROGRESS_SECONDS = 5.0
 
 logger = logging.getLogger("indexer.build")
-
-
-class IndexBuildError(HubsearchError):
-    """The build could not produce an index; the previous generation keeps serving."""
-
-
-def _claim(stored: DocumentRef, key: str) -> tuple[bool, str]:
-    return stored.final_url.split("#", 1)[0] == key, stored.last_success_at or ""
-
-
-def _documents(store: DocumentStore) -> dict[str, DocumentRef]:
-    """Searchable documents by the key they are indexed under, each key once (no bodies:
-    only the documents that changed are decoded, when they are indexed)."""
-    docs: dict[str, DocumentRef] = {}
-    for stored in store.searchable_refs():
-        # Two requested URLs that end at one document (a redirect, a canonical link) are
-        # indexed once: the page actually at that URL wins over one that only claims it by
-        # a canonical link, then the most recently confirmed copy.
-        key = stored.index_key
-        if key not in docs or _claim(stored, key) > _claim(docs[key], key):
-            docs[key] = stored
-    return docs
 
 
 def add_document(
@@ -103,75 +83,11 @@ def _add_passages(writer: IndexWriter, key: str, document: ExtractedDocument, *,
                   last_modified: str | None) -> int:
     """`add_document` for a document already bounded."""
     count = 0
-    fields = FIELDS[language_of(document.language)]
-    updated = document.updated_at or updated_date.from_http(last_modified)
-    for passage in split_document(document):
-        writer.add_document(
-            passage_id=hashlib.sha1(f"{key}\x00{passage.position}".encode()).hexdigest(),
-            **{
-                fields["title"]: document.title,
-                fields["heading_path"]: " ".join(passage.heading_path),
-                fields["text"]: passage.text,
-            },
-            body=passage.text,
-            title_display=document.title,
-            headings=list(passage.heading_path),
-            source=source,
-            audience=",".join(audience),
-            document_url=key,
-            deep_link=deep_link(key, passage),
-            language=document.language,
-            doc_type=document.doc_type,
-            page=passage.page if passage.page is not None else 0,
-            position=passage.position,
-            fetched_at=fetched_at,
-            kind=LINK_LIST if passage.link_share >= LINK_LIST_SHARE else None,
-            updated=updated,
-            ocr=True if passage.ocr else None,
-        )
+    for fields in passage_fields(key, document, source=source, audience=audience,
+                                 fetched_at=fetched_at, last_modified=last_modified):
+        writer.add_document(**fields)
         count += 1
     return count
-
-
-@dataclass(frozen=True)
-class Attribution:
-    """The source a document is shown under, and the audience tags it is filtered by."""
-
-    source: str
-    audience: tuple[str, ...]
-
-    def version(self, stored: DocumentRef) -> str:
-        # A document is re-indexed when its body or its attribution changes.
-        return f"{stored.sha256}|{self.source}|{','.join(self.audience)}"
-
-
-def _attribute(settings: Settings, docs: dict[str, DocumentRef]) -> dict[str, Attribution]:
-    """Each document's source (hubsearch/ownership.py: the first configured source whose
-    hub page links to it) and audience (every linking source's tags)."""
-    order = ownership.source_order(settings.sources)
-    audience_of = {s.name: s.audience for s in settings.sources}
-    linked_from: dict[str, list[str]] = {}
-    hubs = sorted((d for d in docs.values() if d.is_source),
-                  key=lambda d: order.get(d.source, len(order)))
-    for hub in hubs:
-        for link in hub.links:
-            names = linked_from.setdefault(link, [])
-            if hub.source not in names:
-                names.append(hub.source)
-    attributions = {}
-    # Documents share a few combinations of linking sources: one Attribution each.
-    made: dict[tuple[str, ...], Attribution] = {}
-    for key, stored in docs.items():
-        names = tuple(linked_from.get(stored.url) or ()) if not stored.is_source else ()
-        names = names or (stored.source,)
-        who = made.get(names)
-        if who is None:
-            audience = tuple(sorted({tag for name in names
-                                     for tag in audience_of.get(name, ())}))
-            who = made[names] = Attribution(ownership.owner(stored.source, names, order),
-                                            audience)
-        attributions[key] = who
-    return attributions
 
 
 def _add(writer: IndexWriter, key: str, stored: DocumentRef, who: Attribution,
@@ -190,27 +106,6 @@ def _add(writer: IndexWriter, key: str, stored: DocumentRef, who: Attribution,
         url=stored.url, sha256=stored.sha256 or "", version=who.version(stored),
         passages=count, title=document.title if document else "",
         headings=manifest.distinct_headings(document.sections) if document else [])
-
-
-def _write_status(settings: Settings, store: DocumentStore, **outcome: Any) -> None:
-    save_status(settings, store, **outcome)
-    # The whole report as one JSON file, written by builds before the snapshot.
-    (settings.storage.index_dir / LEGACY_STATUS).unlink(missing_ok=True)
-
-
-def _gate(settings: Settings, store: DocumentStore, has_current: bool) -> None:
-    # A killed or interrupted run's counts are partial (or never written): judge the last
-    # run that went through all its URLs.
-    run = store.last_complete_run()
-    limit = settings.index.max_failed_share
-    if not has_current or run is None or run.failed_share <= limit:
-        return
-    reason = (
-        f"quality gate: {run.failed_share:.0%} of documents failed in crawl run {run.id} "
-        f"(limit {limit:.0%}); the previous index keeps serving"
-    )
-    _write_status(settings, store, switched=False, reason=reason, run_id=run.id)
-    raise IndexBuildError(reason)
 
 
 def build_index(settings: Settings, *, full: bool = False, wait: bool = False,
@@ -249,8 +144,8 @@ def _build_locked(settings: Settings, full: bool,
     index_dir = settings.storage.index_dir
     with DocumentStore(settings.storage.store_path) as store:
         current = generations.current_generation(index_dir)
-        _gate(settings, store, current is not None)
-        docs = _documents(store)
+        gate(settings, store, current is not None)
+        docs = documents(store)
         if not docs:
             raise IndexBuildError(
                 "the document store has no searchable documents; run `hubsearch crawl` first"
@@ -261,11 +156,11 @@ def _build_locked(settings: Settings, full: bool,
             logger.info("index: the current generation has an older layout; building it anew")
             info = None
         old = manifest.versions(current) if info is not None and current else None
-        result = _update(index_dir, current, old, docs, _attribute(settings, docs), store,
+        result = _update(index_dir, current, old, docs, attribute(settings, docs), store,
                          _Progress(progress_seconds, started))
         result.seconds = time.monotonic() - started
         try:
-            _write_status(settings, store, switched=result.mode != "unchanged",
+            write_status(settings, store, switched=result.mode != "unchanged",
                           generation=result.generation, mode=result.mode, reason=None)
         except OSError as exc:
             raise IndexBuildError(

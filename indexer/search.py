@@ -23,9 +23,7 @@ paged. Spelling correction is tried for at most MAX_CORRECTED words of a query.
 from __future__ import annotations
 
 import html
-import re
 import threading
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +31,7 @@ import numpy as np
 from whoosh.query import And, AndNot, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
-from crawler.bounds import MAX_HEADING_CHARS, MAX_HEADING_DEPTH, MAX_TITLE_CHARS
+from crawler.bounds import MAX_TITLE_CHARS
 from crawler.language import detect_language
 from hubsearch.search_results import (  # noqa: F401 - also importable from here
     DOCUMENT_PASSAGES,
@@ -48,9 +46,31 @@ from indexer import generations, manifest
 from indexer.best_bets import BestBetsFile, choose_passage
 from indexer.documents import DocumentIndex, document_id
 from indexer.highlight import Highlighter
+from indexer.hit_text import (  # noqa: F401 - also importable from here
+    SNIPPET_CHARS,
+    SNIPPET_HTML_CHARS,
+    SNIPPET_WORDS,
+)
+from indexer.hit_text import clip as _clip
+from indexer.hit_text import heading_path as _heading_path
+from indexer.hit_text import plain_snippet as _plain_snippet
 from indexer.matching import BulkMatcher, GenerationArrays, Matches
 from indexer.passages import MAX_CHARS as MAX_PASSAGE_CHARS
 from indexer.query import QueryRefused, UserQuery, parse_user_query, query_problem
+from indexer.query_plan import Unit as _Unit
+from indexer.query_plan import doubling as _doubling
+from indexer.query_plan import outermost as _outermost
+from indexer.query_plan import suggestion as _suggestion
+from indexer.query_plan import units as _plan_units
+from indexer.ranking_rules import (  # noqa: F401 - also importable from here
+    ALL_WORDS_BONUS,
+    LINK_LIST_WEIGHT,
+    MAX_ALSO_SEARCHED,
+    MAX_CORRECTED,
+    OTHER_LANGUAGE_BOOST,
+    PER_DOCUMENT,
+    chosen_filters,
+)
 from indexer.schema import (
     FIELD_BOOSTS,
     FIELDS,
@@ -65,32 +85,10 @@ from indexer.schema import (
 )
 from indexer.spelling import Vocabulary, vocabulary_from_reader
 from indexer.suggest import Suggester
-from indexer.synonyms import Expansion, Synonyms, SynonymsFile
+from indexer.synonyms import Synonyms, SynonymsFile
 
-SNIPPET_WORDS = 45
-# 45 words are ~300 characters; these only cut text without spaces.
-SNIPPET_CHARS = 600
-SNIPPET_HTML_CHARS = 2000
-# Words of one query looked up by the spelling corrector (each lookup is a few hundred
-# dictionary probes): a query of many unknown words costs no more than this many.
-MAX_CORRECTED = 5
-# Passages of one document shown in a collapsed result list; the rest are counted.
-PER_DOCUMENT = 2
-# Passages in the language the query is not in still match, ranked a little lower.
-OTHER_LANGUAGE_BOOST = 0.6
-# A list of links (a hub's list of documents, indexer/schema.py) names the words its
-# documents are about without saying anything about them: below prose with those words.
-LINK_LIST_WEIGHT = 0.5
-# A passage with every word of a query scores this much more (a quarter) than its BM25F
-# score: all words are preferred, but a passage with the rare, decisive words and not a
-# common one still ranks above one with every word and little of the rare ones. A bounded
-# bonus, not a tier of every-word passages first: the tier cost MAP, most at depth 1,000
-# (bench/relevance.py, chosen as its docstring says).
-ALL_WORDS_BONUS = 0.25
 ANALYSIS_CACHE_SIZE = 50_000
 DEFAULT_SYNONYMS = Path(__file__).resolve().parent.parent / "synonyms.toml"
-# Equivalents named on a page ("Also searched: ..."), at most.
-MAX_ALSO_SEARCHED = 10
 
 
 class _Or(Or):
@@ -104,25 +102,6 @@ def _has_any(stored: dict[str, Any], name: str, values: list[str]) -> bool:
     raw = stored.get(name) or ""
     have = set(raw.split(",")) if name in MULTI_FACETS else {raw}
     return not have.isdisjoint(values)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _heading_path(headings: list[str]) -> list[str]:
-    """A stored heading path within the crawler's limits: its top and its own heading."""
-    if len(headings) > MAX_HEADING_DEPTH:
-        headings = headings[: MAX_HEADING_DEPTH - 1] + headings[-1:]
-    return [_clip(h, MAX_HEADING_CHARS) for h in headings]
-
-
-def _plain_snippet(text: str) -> str:
-    words = text.split(maxsplit=SNIPPET_WORDS)
-    cut = " ".join(words[:SNIPPET_WORDS])
-    if len(cut) > SNIPPET_CHARS:
-        return _clip(cut, SNIPPET_CHARS)
-    return cut + (" …" if len(words) > SNIPPET_WORDS else "")
 
 
 class Generation:
@@ -161,21 +140,6 @@ class Generation:
         ids, scores = found
         newest = np.argsort(-self._updated_rank[ids], kind="stable")
         return ids[newest], scores[newest]
-
-
-@dataclass
-class _Unit:
-    """One required part of a query: a word, a run of words with synonyms, or a phrase."""
-
-    words: tuple[str, ...]
-    phrase: bool = False
-    alternatives: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
-    # The alternatives are equivalents from synonyms.toml, not the correction of a misspelling.
-    synonyms: bool = False
-
-    def typed(self) -> _Unit:
-        """The unit as typed: without its synonyms (a correction stands for the typed word)."""
-        return replace(self, alternatives=[], synonyms=False) if self.synonyms else self
 
 
 class _Builder:
@@ -289,63 +253,6 @@ class _Builder:
         if left_out:
             query = AndNot(query, _Or(left_out))
         return query
-
-
-def _units(parsed: UserQuery, synonyms: Synonyms, found: list[Expansion],
-           corrections: dict[str, str], builder: _Builder) -> list[_Unit]:
-    """The query's units: `found` are the synonym expansions of its words."""
-    units: list[_Unit] = []
-    words = parsed.words
-    expansions = {e.start: e for e in found}
-    i = 0
-    while i < len(words):
-        expansion = expansions.get(i)
-        if expansion is not None:
-            alternatives = [(alt, synonyms.weight) for alt in _outermost(expansion.alternatives)]
-            units.append(_Unit(tuple(words[i : expansion.end]), alternatives=alternatives,
-                               synonyms=True))
-            i = expansion.end
-            continue
-        word = words[i]
-        i += 1
-        if word in corrections:
-            # The typed word is in no passage: its correction is what will match.
-            units.append(_Unit((word,), alternatives=[((corrections[word],), 1.0)]))
-        elif not builder.function_word(word):
-            units.append(_Unit((word,)))
-    units += [_Unit(tuple(p), phrase=True) for p in parsed.phrases]
-    return units
-
-
-def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
-    n = len(shorter)
-    return any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
-
-
-def _outermost(alternatives: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
-    """Drop an alternative that contains another ("human trafficking" given "trafficking"):
-    every passage it matches, the shorter one matches too, and the sum would count twice."""
-    return [a for a in alternatives
-            if not any(b != a and _contains(a, b) for b in alternatives)]
-
-
-def _doubling(a: str, b: str) -> bool:
-    """True if one word is the other with one letter doubled ("referal", "referral")."""
-    short, long = sorted((a, b), key=len)
-    if len(long) != len(short) + 1:
-        return False
-    return any(long[i] == long[i + 1] and long[:i] + long[i + 1:] == short
-               for i in range(len(long) - 1))
-
-
-def _suggestion(query: str, corrections: dict[str, str]) -> str | None:
-    if not corrections:
-        return None
-    suggestion = query
-    for wrong, right in corrections.items():
-        pattern = r"(?<![^\W_])" + re.escape(wrong) + r"(?![^\W_])"
-        suggestion = re.sub(pattern, right, suggestion, flags=re.IGNORECASE)
-    return " ".join(suggestion.split())
 
 
 class PassageSearcher:
@@ -492,10 +399,7 @@ class PassageSearcher:
             raise QueryRefused(problem)
         limit = max(1, min(int(limit), MAX_LIMIT))
         offset = max(0, int(offset))
-        chosen = {name: sorted({v.strip().lower() if name == "audience" else v.strip()
-                                for v in values if v.strip()})
-                  for name, values in (filters or {}).items() if name in FACETS}
-        chosen = {name: values for name, values in chosen.items() if values}
+        chosen = chosen_filters(filters)
         searcher, derived = self._searcher()
         builder = _Builder(searcher, derived.arrays, derived.analysis)
         parsed = parse_user_query(query)
@@ -512,7 +416,7 @@ class PassageSearcher:
         page.suggestion = _suggestion(query, corrections)
 
         expansions = synonyms.expansions(parsed.words)
-        units = _units(parsed, synonyms, expansions, corrections, builder)
+        units = _plan_units(parsed, synonyms, expansions, corrections, builder.function_word)
         page.also_searched = list(dict.fromkeys(
             synonyms.shown(alternative) for expansion in expansions
             for alternative in _outermost(expansion.alternatives)))[:MAX_ALSO_SEARCHED]

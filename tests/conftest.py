@@ -1,5 +1,5 @@
 """Shared fixtures: the demo hub on a loopback port, a real crawl of it, a built index,
-and the search server running under uvicorn on loopback."""
+the search server running under uvicorn on loopback, and a real 2-node OpenSearch cluster."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -92,6 +92,42 @@ def live_server(demo_index) -> Iterator[LiveServer]:
     settings, _ = demo_index
     with LiveServer(create_app(settings)) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def opensearch_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """One real 2-node OpenSearch cluster on loopback (tools/opensearch_cluster) for the whole
+    session, started by the first test that asks for it (~10 s, in that test's timeout) and
+    stopped at the end. Tests share it through `opensearch_prefix`; none may stop its nodes
+    (a node-failure test starts a cluster of its own)."""
+    from opensearch_cluster import OpenSearchCluster, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with OpenSearchCluster(nodes=2, workdir=tmp_path_factory.mktemp("opensearch")) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def opensearch_prefix(opensearch_cluster) -> Iterator[str]:
+    """An index prefix of this test's own on the session cluster; its `<prefix>-*` indices
+    and aliases are deleted afterwards, so tests never see each other's."""
+    from opensearchkit import delete_prefix, new_prefix
+
+    prefix = new_prefix()
+    yield prefix
+    delete_prefix(opensearch_cluster.live_urls[0], prefix)
+
+
+@pytest.fixture
+def opensearch_settings(opensearch_cluster,
+                        opensearch_prefix: str) -> Callable[[Settings], Settings]:
+    """A function turning a Settings into one whose backend is the session cluster, under
+    this test's prefix, with 2 shards and 1 replica."""
+    from opensearchkit import on_opensearch
+
+    return lambda settings: on_opensearch(settings, opensearch_cluster.urls, opensearch_prefix)
 
 
 @pytest.fixture(scope="session")

@@ -12,13 +12,13 @@ import pytest
 from indexer import generations
 from indexer.matching import BulkMatcher, GenerationArrays, ranked
 from indexer.query import parse_user_query
+from indexer.query_plan import units as plan_units
 from indexer.schema import weighting
 from indexer.search import (
     MULTI_FACETS,
     SINGLE_FACETS,
     PassageSearcher,
     _Builder,
-    _units,
 )
 
 QUERIES = [
@@ -58,7 +58,8 @@ def test_bulk_scores_equal_whoosh_scores(searched, demo_index, text, mode):
     builder = _Builder(searcher, arrays, {})
     parsed = parse_user_query(text)
     synonyms = PassageSearcher(settings.storage.index_dir)._synonyms.get()
-    units = _units(parsed, synonyms, synonyms.expansions(parsed.words), {}, builder)
+    units = plan_units(parsed, synonyms, synonyms.expansions(parsed.words), {},
+                       builder.function_word)
     query = builder.build(units, parsed.excluded, "en", mode)
     assert query is not None
     expected = searcher.search(query, limit=None).top_n

@@ -8,8 +8,10 @@ plugins on the classpath. Stdlib only.
         cluster.urls          # ["http://127.0.0.1:PORT", ...], one per node
         cluster.stop_node(1)  # kill one node (SIGKILL by default: a crash, not a goodbye)
 
-The first use builds the jar with Maven (downloading ~60 MB into ~/.m2 the first time; later builds
-run offline from the cache); the jar is rebuilt only when pom.xml or the Java source changes.
+`make test` builds the jar with Maven first (downloading ~74 MB into ~/.m2 the first time; later
+builds run offline from the cache); a start here builds it only if that has not happened, and the
+jar is rebuilt only when pom.xml or the Java source changes. tests/conftest.py starts one 2-node
+cluster per pytest session (fixture ``opensearch_cluster``).
 """
 
 from __future__ import annotations
@@ -70,6 +72,40 @@ def _sources_mtime() -> float:
     return max(p.stat().st_mtime for p in paths if p.is_file())
 
 
+def is_built() -> bool:
+    """Whether the jar and classpath file are newer than pom.xml and src/, and every jar the
+    classpath names (in a Maven repository) is still there."""
+    if not (JAR.exists() and CLASSPATH_FILE.exists()):
+        return False
+    sources = _sources_mtime()
+    return (
+        JAR.stat().st_mtime >= sources
+        and CLASSPATH_FILE.stat().st_mtime >= sources
+        and all(Path(p).exists() for p in CLASSPATH_FILE.read_text().strip().split(os.pathsep))
+    )
+
+
+def java_command() -> str | None:
+    """The java the nodes run on: $JAVA_HOME/bin/java if JAVA_HOME is set, else java on PATH."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home:
+        java = Path(java_home) / "bin" / "java"
+        return str(java) if os.access(java, os.X_OK) else None
+    return shutil.which("java")
+
+
+def unavailable_reason() -> str | None:
+    """Why no cluster can start here (no Java; no jar built and no Maven to build it), or None."""
+    if java_command() is None:
+        return "needs a JDK 17 (java on PATH or JAVA_HOME) to run OpenSearch nodes"
+    if not is_built() and shutil.which("mvn") is None:
+        return (
+            "needs Maven (mvn) to build the OpenSearch test node "
+            "(`make test` builds it when Maven is there)"
+        )
+    return None
+
+
 def build(log_path: Path | None = None, *, force: bool = False) -> dict:
     """Build the node jar and its classpath file unless they are up to date.
 
@@ -77,18 +113,12 @@ def build(log_path: Path | None = None, *, force: bool = False) -> dict:
     {"mode": "up-to-date"|"offline"|"online", "seconds": float}.
     """
     t0 = time.monotonic()
-    if not force and JAR.exists() and CLASSPATH_FILE.exists():
-        if (
-            JAR.stat().st_mtime >= _sources_mtime()
-            and CLASSPATH_FILE.stat().st_mtime >= _sources_mtime()
-            # the classpath names jars in a Maven repository: rebuild if one has gone
-            and all(Path(p).exists() for p in CLASSPATH_FILE.read_text().strip().split(os.pathsep))
-        ):
-            return {"mode": "up-to-date", "seconds": time.monotonic() - t0}
+    if not force and is_built():
+        return {"mode": "up-to-date", "seconds": time.monotonic() - t0}
     mvn = shutil.which("mvn")
     if mvn is None:
         raise ClusterError("mvn not found on PATH (Maven 3.8+ and a JDK 17 are needed)")
-    log_path = log_path or (TARGET.parent / "build.log")
+    log_path = log_path or (TARGET / "maven-build.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     extra = []
     repo = os.environ.get("OPENSEARCH_CLUSTER_M2_REPO")  # e.g. a fresh dir, to time a cold download
@@ -104,6 +134,9 @@ def build(log_path: Path | None = None, *, force: bool = False) -> dict:
                 stdin=subprocess.DEVNULL,
             )
         if rc == 0 and JAR.exists() and CLASSPATH_FILE.exists():
+            # Maven leaves an unchanged classpath.txt alone: mark both as built from these sources
+            for built in (JAR, CLASSPATH_FILE):
+                os.utime(built)
             return {"mode": mode, "seconds": time.monotonic() - t0}
     raise ClusterError(f"Maven build of the OpenSearch node failed; see {log_path}")
 
@@ -165,8 +198,7 @@ class OpenSearchCluster:
         self.cluster_name = cluster_name
         self.start_timeout = start_timeout
         self.jvm_opts = tuple(jvm_opts)
-        java_home = os.environ.get("JAVA_HOME")
-        self.java = java or (str(Path(java_home) / "bin" / "java") if java_home else "java")
+        self.java = java or java_command() or "java"
         self.node_names = [f"node-{i}" for i in range(nodes)]
         self.http_ports: list[int] = []
         self.transport_ports: list[int] = []
