@@ -33,6 +33,10 @@ below, started once Whoosh's part is over):
    server's RSS right after the load (VmRSS of its process and any children). A server over
    --rss-cap-mb is killed (the shared machine must survive) and reported as such.
 
+A backend that fails at a size (a build refused, a server that does not start) is reported
+(its config and logs copied out of the temporary directory), its keys are left out but
+`<prefix>failed_S=1`, and the run goes on.
+
 OpenSearch: without --os-urls, each size starts its own 2-node cluster on loopback
 (tools/opensearch_cluster: real OpenSearch nodes, the backend's default 2 shards and 1
 replica), with heaps of --os-heap-mb each (default by size: 512 MB up to 50k passages, 1 GB
@@ -69,6 +73,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -77,6 +82,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -438,7 +444,7 @@ def under_load(server: Server, rotation: list[str], clients: int, warmup: float,
 
 def run_size(size: int, pool: list, words: list[str], questions: list[str],
              args: argparse.Namespace) -> dict[str, Any]:
-    r: dict[str, Any] = {"size": size, "backends": {}}
+    r: dict[str, Any] = {"size": size, "backends": {}, "failed": {}}
     with tempfile.TemporaryDirectory(prefix=f"hubsearch-scale-{label(size)}-") as tmp_name:
         tmp = Path(tmp_name)
         corpus_store = tmp / "hub.sqlite"
@@ -462,32 +468,30 @@ def run_size(size: int, pool: list, words: list[str], questions: list[str],
             copy_store(corpus_store, part / "hub.sqlite")
             if n == len(args.backends) - 1:
                 corpus_store.unlink()
-            if kind == "opensearch":
-                heap = args.os_heap_mb or heap_mb_for(size)
-                with Cluster(part / "cluster", heap, args.os_urls) as cluster:
-                    prefix = (f"scale-{label(size)}" if not args.os_urls
-                              else f"hubsearch-scale-{label(size)}-{os.getpid()}")
-                    if cluster.launched is not None:
-                        log(f"{label(size)}: OpenSearch cluster of {CLUSTER_NODES} nodes "
-                            f"({heap} MB heaps) up in {cluster.launched.start_seconds:.1f} s")
-                    try:
-                        config = write_config(part, kind, cluster.urls, prefix)
-                        r["backends"][kind] = run_backend(
-                            size, kind, config, docs, pool, words, queries, rotation, db_path,
-                            args, cluster, prefix)
-                        r["backends"][kind]["heap_mb"] = heap if cluster.launched else None
-                    finally:
-                        if args.os_urls:
-                            cluster.delete_prefix(prefix)
-            else:
-                config = write_config(part, kind)
-                r["backends"][kind] = run_backend(size, kind, config, docs, pool, words,
-                                                  queries, rotation, db_path, args)
+            try:
+                if kind == "opensearch":
+                    r["backends"][kind] = run_opensearch(size, part, docs, pool, words, queries,
+                                                         rotation, db_path, args)
+                else:
+                    config = write_config(part, kind)
+                    r["backends"][kind] = run_backend(size, kind, config, docs, pool, words,
+                                                      queries, rotation, db_path, args)
+            except (SystemExit, Exception) as exc:  # noqa: BLE001 - reported, as below
+                # One backend's failure (a refused build, a cluster that did not start) must
+                # not cost the other's figures of a long run: reported, and left out.
+                if not isinstance(exc, SystemExit):
+                    traceback.print_exc()
+                r["failed"][kind] = str(exc) or type(exc).__name__
+                kept = keep_logs(part, Path(tempfile.gettempdir()) / f"{tmp.name}-{kind}-logs")
+                log(f"{label(size)} {NAME[kind]}: FAILED: {exc}; its logs are kept in {kept}")
             gc.collect()  # the in-process searcher's segments, before the next backend
 
-        r["ref_passages"], r["ref_build_s"], r["ref_disk_mb"] = (
-            r["backends"][args.backends[0]].pop(k) for k in ("ref_passages", "ref_build_s",
-                                                             "ref_disk_mb"))
+        if not db_path.exists():
+            return r  # no backend got as far as the reference: the size is left out
+        for b in r["backends"].values():
+            if "ref_build_s" in b:
+                for key in ("ref_passages", "ref_build_s", "ref_disk_mb"):
+                    r[key] = b.pop(key)
         reference = [sys.executable, str(ROOT / "bench" / "scalekit" / "fts5_reference.py"),
                      "--db", str(db_path), "--count-limit", str(args.ref_count_limit),
                      "--workers", str(args.workers), "--port"]
@@ -495,6 +499,37 @@ def run_size(size: int, pool: list, words: list[str], questions: list[str],
             log(f"{label(size)}: loading the FTS5 reference")
             r["ref_load"] = under_load(ref, rotation, args.clients, args.warmup, args.seconds,
                                        args.rss_cap_mb)
+    return r
+
+
+def keep_logs(part: Path, kept: Path) -> Path:
+    """Copy a backend's config and logs (its nodes' too) out of the folder about to go."""
+    for path in [*part.glob("*.log"), *part.glob("config.toml"), *part.glob("cluster/*.log")]:
+        target = kept / path.relative_to(part)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    return kept
+
+
+def run_opensearch(size: int, part: Path, docs: list, pool: list, words: list[str],
+                   queries: dict[str, list[str]], rotation: list[str], db_path: Path,
+                   args: argparse.Namespace) -> dict[str, Any]:
+    """run_backend on OpenSearch, on a cluster of this size's own (or --os-urls')."""
+    heap = args.os_heap_mb or heap_mb_for(size)
+    with Cluster(part / "cluster", heap, args.os_urls) as cluster:
+        prefix = (f"scale-{label(size)}" if not args.os_urls
+                  else f"hubsearch-scale-{label(size)}-{os.getpid()}")
+        if cluster.launched is not None:
+            log(f"{label(size)}: OpenSearch cluster of {CLUSTER_NODES} nodes "
+                f"({heap} MB heaps) up in {cluster.launched.start_seconds:.1f} s")
+        try:
+            config = write_config(part, "opensearch", cluster.urls, prefix)
+            r = run_backend(size, "opensearch", config, docs, pool, words, queries, rotation,
+                            db_path, args, cluster, prefix)
+        finally:
+            if args.os_urls:
+                cluster.delete_prefix(prefix)
+    r["heap_mb"] = heap if cluster.launched else None
     return r
 
 
@@ -562,6 +597,10 @@ def passages_of(r: dict[str, Any]) -> int:
 
 
 def print_size(r: dict[str, Any], args: argparse.Namespace) -> None:
+    for kind, why in r["failed"].items():
+        print(f"\n{label(r['size'])} {NAME[kind]}: FAILED: {why}")
+    if "ref_load" not in r:
+        return
     ref = r["ref_load"]
     print(f"\n{label(r['size'])}: {passages_of(r)} passages in {r['documents']} documents "
           f"(FTS5: {r['ref_passages']}); {r['queries']} distinct queries; "
@@ -646,9 +685,12 @@ def backend_keys(b: dict[str, Any]) -> dict[str, float | int]:
 
 
 def result_keys(r: dict[str, Any]) -> dict[str, float | int]:
-    keys = size_keys(r)
+    """The size's keys; a backend that failed gives only `<prefix>failed=1`."""
+    keys = size_keys(r) if "ref_load" in r else {}
     for kind, b in r["backends"].items():
         keys.update({f"{PREFIX[kind]}{k}": v for k, v in backend_keys(b).items()})
+    for kind in r["failed"]:
+        keys[f"{PREFIX[kind]}failed"] = 1
     return keys
 
 
@@ -727,6 +769,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{'1st q s':>8} {'RSS MB':>13} {'req/s':>13} {'p95 ms':>15} {'p95 x':>6} "
           f"{'errors':>7} {'natural p95':>11} {'cluster MB':>10}")
     for r in results:
+        if "ref_load" not in r:
+            continue
         ref = r["ref_load"]
         for kind, b in r["backends"].items():
             ours = b["load"]
