@@ -111,6 +111,7 @@ from whoosh import index  # noqa: E402 - needs the path above
 from bench import os_cluster  # noqa: E402
 from crawler.document import ExtractedDocument, Section  # noqa: E402
 from hubsearch.backends import open_backend  # noqa: E402
+from hubsearch.errors import HubsearchError  # noqa: E402
 from hubsearch.search_backend import Searcher  # noqa: E402
 from hubsearch.settings import Settings, load_settings  # noqa: E402
 from hubsearch.store import DocumentStore, Fetch  # noqa: E402
@@ -677,9 +678,13 @@ def main(argv: list[str] | None = None) -> int:
                 collection, backend_config(folder, collection, "whoosh"))
         if "opensearch" in backends:
             passages = len(collection.documents)  # a floor: a document has 1 passage or more
-            systems["opensearch"] = run_opensearch(
-                collection, workdir, args.os_heap_mb or os_cluster.heap_mb_for(passages),
-                os_urls)
+            try:
+                systems["opensearch"] = run_opensearch(
+                    collection, workdir, args.os_heap_mb or os_cluster.heap_mb_for(passages),
+                    os_urls)
+            except HubsearchError as exc:  # a refused build, a cluster gone: one line
+                print(f"error: OpenSearch: {exc}", file=sys.stderr)
+                return 1
         systems["fts5"] = run_fts5(collection)
         systems["bm25s"] = run_bm25s(collection)
     scores = {name: evaluate(m.run, collection.qrels) for name, m in systems.items() if m}
