@@ -61,21 +61,20 @@ tests/test_staff_queries.py need a bonus of at least 0.2 (a Welsh question whose
 heading is the question, "beth yw ..."), so the production bonus is the smallest of 0,
 0.1, 0.25, 0.5 and 1 that keeps them: 0.25. The even queries played no part.
 
-Backends (`--backend whoosh|opensearch|both`, default whoosh). The rows above build Whoosh
-directly; `--backend opensearch` ranks instead through the production OpenSearch backend
-(hubsearch/backends.py), and `both` does both in one run, each backend with a row built the
-same way: the collection's documents are recorded in a DocumentStore as the crawler records a
-fetch (one source named after the collection, each document at
-`https://<collection>.example/doc/<id>`), built with `open_backend(settings).build(full=True)`
-(the build `hubsearch index --full` runs), and ranked by its searcher's `search(query,
-limit=50, offset=..., collapse=False)`, paged until DEEP documents (a document ranks by its
-best passage). Rows:
-- whoosh (store), with `--whoosh-store`: the production Whoosh backend, built from the store;
-  it shows what the store's path alone changes from `ours (tuned)` (on Cranfield: nothing,
-  the same MAP, nDCG@10 and MAP@1000 to 4 places; ~2 minutes more). Its deep run skips the
-  snippets like `RankingOnly`;
-- opensearch: the production OpenSearch backend on a 2-node cluster the bench starts
-  (tools/opensearch_cluster; `--os-urls` for a running one), snippets and all to DEEP.
+Backends (`--backend whoosh|opensearch|both`, default whoosh): `whoosh` gives the rows above
+(Whoosh built directly), `opensearch` an `opensearch` row in their place, `both` all of them in
+one run (the peers always). The `opensearch` row goes through the production backend
+(hubsearch/backends.py) as a hub does: the collection's documents are recorded in a
+DocumentStore as the crawler records a fetch (one source named after the collection, each
+document at `https://<collection>.example/doc/<id>`), built with
+`open_backend(settings).build(full=True)` (what `hubsearch index --full` runs), and ranked by
+its searcher's `search(query, limit=50, offset=..., collapse=False)`, paged until DEEP
+documents (a document ranks by its best passage), snippets and all. Its cluster: 2 nodes the
+bench starts (tools/opensearch_cluster, the backend's default 2 shards and 1 replica), or a
+running one (`--os-urls`). `--whoosh-store` adds a `whoosh (store)` row built and ranked the
+same way on the Whoosh backend (its deep run skips the snippets, as `RankingOnly`): it shows
+what the store's path alone changes from `ours (tuned)`; on Cranfield nothing, the same MAP,
+nDCG@10 and MAP@1000 to 4 places (~2 minutes more).
 Their keys: `os_map os_ndcg10 os_p10 os_recall100 os_map1000`, and `whoosh_store_map ...`.
 
 The last line is the `RESULT ...` summary described in shared/notes/bench-conventions.md.
