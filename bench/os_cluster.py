@@ -11,15 +11,15 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.client
-import importlib.util
 import json
 import os
+import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CLUSTER_LAUNCHER = ROOT / "tools" / "opensearch_cluster" / "cluster.py"
+TOOLS = ROOT / "tools"
 CLUSTER_NODES = 2
 HTTP_TIMEOUT = 300.0
 
@@ -47,11 +47,12 @@ class Cluster:
     def __enter__(self) -> Cluster:
         if self.given:
             return self
-        spec = importlib.util.spec_from_file_location("opensearch_cluster", CLUSTER_LAUNCHER)
-        if spec is None or spec.loader is None:
-            raise SystemExit(f"error: the cluster launcher is missing: {CLUSTER_LAUNCHER}")
-        launcher = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(launcher)
+        # tools/ on the path, as the tests have it (pyproject's pytest settings).
+        sys.path.insert(0, str(TOOLS))
+        import opensearch_cluster.cluster as launcher
+
+        if why := launcher.unavailable_reason():
+            raise SystemExit(f"error: no OpenSearch cluster can start here: it {why}")
         # The launcher's options, with a heap sized for the corpus (Xms = Xmx, as OpenSearch
         # recommends: no heap resizing while measured).
         opts = tuple(o for o in launcher.DEFAULT_JVM_OPTS if not o.startswith(("-Xms", "-Xmx")))
