@@ -26,5 +26,9 @@ def open_backend(settings: Settings) -> Backend:
         from indexer.whoosh_backend import WhooshBackend
 
         return WhooshBackend(settings)
+    if kind == "opensearch":
+        from indexer.opensearch_backend import OpenSearchBackend
+
+        return OpenSearchBackend(settings)
     # Settings refuse any other kind as they load; this guards settings made in code.
     raise BackendUnavailable(f"backend.kind: backend kind {kind!r} is not available yet")

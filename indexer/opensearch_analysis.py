@@ -197,8 +197,8 @@ def documents_body(shards: int) -> dict[str, Any]:
                 "version": _keyword(index=False),
                 "passages": {"type": "integer"},
                 "title": _keyword(index=False),
-                "suggest": {"type": "completion", "analyzer": "hub_complete",
-                            "preserve_separators": True, "max_input_length": 120},
+                # Titles and headings, searched word by word as typed (completions).
+                "phrases": {"type": "text", "analyzer": "hub_complete", "norms": False},
             },
         },
     }

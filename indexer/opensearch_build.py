@@ -52,7 +52,8 @@ DELETE_CHUNK = 1000
 # Headings of one document offered as completions, at most.
 MAX_SUGGEST_INPUTS = 50
 MAX_SUGGEST_CHARS = 120
-HEALTH_TIMEOUT = "120s"
+# How long a build waits for a new generation's copies to be allocated.
+HEALTH_SECONDS = 120.0
 
 
 def _generation_name() -> str:
@@ -62,12 +63,7 @@ def _generation_name() -> str:
 
 def current(client: Any, names: Names) -> tuple[str, dict[str, Any]] | None:
     """The generation the passages alias points at and the `_meta` its build recorded."""
-    from opensearchpy import NotFoundError
-
-    try:
-        found = client.indices.get_alias(name=names.passages)
-    except NotFoundError:
-        return None
+    found = client.indices.get_alias(name=names.passages, ignore=404)
     for index in found:
         generation = names.generation_of(index)
         if generation is not None:
@@ -197,7 +193,7 @@ def _clone(client: Any, names: Names, serving: str, generation: str) -> None:
         client.indices.clone(index=source, target=target, body={"settings": {
             "index.blocks.write": False, "index.number_of_replicas": 0,
             "index.refresh_interval": "-1"}}, params={"wait_for_active_shards": "1"})
-        client.cluster.health(index=target, wait_for_status="yellow", timeout=HEALTH_TIMEOUT)
+        _wait_health(client, target, "yellow")
     # Not complete until this build finishes: an interrupted one is recognised as such.
     client.indices.put_mapping(index=names.passages_of(generation),
                                body={"_meta": {"complete": False}})
@@ -248,7 +244,7 @@ def _write(client: Any, passages_index: str, documents_index: str, todo: list[st
                     "key": key, "url": stored.url, "sha256": stored.sha256 or "",
                     "version": version[key], "passages": count,
                     "title": document.title if document else "",
-                    "suggest": _suggest_inputs(document),
+                    "phrases": _phrases(document),
                 }})
             now = time.monotonic()
             if now - last >= progress_seconds:
@@ -266,17 +262,18 @@ def _passage_source(fields: dict[str, Any], key: str) -> dict[str, Any]:
     title and text are in their language's fields), filters as keywords."""
     source = {name: value for name, value in fields.items()
               if value not in (None, "") and name not in ("body", "title_display")}
-    source["audience"] = [a for a in fields["audience"].split(",") if a]
+    source["audience"] = [a.lower() for a in fields["audience"].split(",") if a]
     source["document_id"] = document_id(key)
     return source
 
 
-def _suggest_inputs(document: Any) -> dict[str, Any]:
+def _phrases(document: Any) -> list[str]:
+    """A document's title and distinct headings, offered as completions."""
     if document is None:
-        return {"input": []}
-    inputs = [document.title, *distinct_headings(document.sections)]
-    inputs = [" ".join(text.split())[:MAX_SUGGEST_CHARS] for text in inputs if text.strip()]
-    return {"input": list(dict.fromkeys(inputs))[:MAX_SUGGEST_INPUTS]}
+        return []
+    phrases = [document.title, *distinct_headings(document.sections)]
+    phrases = [" ".join(text.split())[:MAX_SUGGEST_CHARS] for text in phrases if text.strip()]
+    return list(dict.fromkeys(phrases))[:MAX_SUGGEST_INPUTS]
 
 
 def _bulk(client: Any, actions: Iterable[dict[str, Any]], missing_ok: bool = False) -> None:
@@ -306,25 +303,32 @@ def _finish(client: Any, settings: Settings, passages_index: str, documents_inde
     nodes = int(client.cluster.health()["number_of_data_nodes"])
     # Green needs a node for every copy; with fewer nodes the extra replicas wait unassigned.
     status = "green" if replicas < nodes else "yellow"
-    health = client.cluster.health(index=f"{passages_index},{documents_index}",
-                                   wait_for_status=status, timeout=HEALTH_TIMEOUT)
-    if health.get("timed_out"):
-        raise IndexBuildError(
-            f"index build failed: the new generation's copies were not {status} within "
-            f"{HEALTH_TIMEOUT}; the previous index keeps serving")
+    _wait_health(client, f"{passages_index},{documents_index}", status)
     client.indices.put_mapping(index=passages_index, body={"_meta": meta})
+
+
+def _wait_health(client: Any, index: str, status: str) -> None:
+    """Wait until `index` is `status`; each request waits up to the cluster's 30 s default
+    (the client's own `timeout` argument would be taken as the connection's)."""
+    deadline = time.monotonic() + HEALTH_SECONDS
+    while True:
+        health = client.cluster.health(index=index, wait_for_status=status,
+                                       request_timeout=45)
+        if not health.get("timed_out"):
+            return
+        if time.monotonic() > deadline:
+            raise IndexBuildError(
+                f"index build failed: the new generation's copies were not {status} within "
+                f"{HEALTH_SECONDS:.0f} s; the previous index keeps serving")
 
 
 def _switch(client: Any, names: Names, passages_index: str, documents_index: str) -> None:
     """Both aliases to the new generation in one request (applied atomically)."""
-    from opensearchpy import NotFoundError
-
     actions: list[dict[str, Any]] = []
     for alias, index in ((names.passages, passages_index), (names.documents, documents_index)):
-        try:
-            holders = list(client.indices.get_alias(name=alias))
-        except NotFoundError:
-            holders = []
+        # 404 (no alias yet, the first build) answers {"error": ..., "status": 404}.
+        holders = [name for name in client.indices.get_alias(name=alias, ignore=404)
+                   if names.generation_of(name) is not None]
         actions += [{"remove": {"index": old, "alias": alias}} for old in holders]
         actions.append({"add": {"index": index, "alias": alias}})
     client.indices.update_aliases(body={"actions": actions})

@@ -10,11 +10,14 @@ credentials or a traceback.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from hubsearch.errors import HubsearchError
 from hubsearch.settings import OPENSEARCH_PASSWORD_ENV, OPENSEARCH_USER_ENV, BackendSettings
+
+logger = logging.getLogger("hubsearch.opensearch")
 
 # Retries of one request on other nodes before it fails (a node down, a timeout).
 MAX_RETRIES = 3
@@ -27,6 +30,7 @@ class ClusterUnavailable(HubsearchError):
 def connect(backend: BackendSettings) -> Any:
     """An OpenSearch client over every node in `backend.urls` (thread-safe: one per process)."""
     from opensearchpy import OpenSearch
+
 
     user = os.environ.get(OPENSEARCH_USER_ENV)
     password = os.environ.get(OPENSEARCH_PASSWORD_ENV)
@@ -41,6 +45,7 @@ def connect(backend: BackendSettings) -> Any:
             options["ssl_show_warn"] = False
     return OpenSearch(
         list(backend.urls),
+        connection_class=_private_connection(),
         timeout=backend.timeout_seconds,
         max_retries=MAX_RETRIES,
         retry_on_timeout=True,
@@ -49,6 +54,32 @@ def connect(backend: BackendSettings) -> Any:
         http_compress=False,
         **options,
     )
+
+
+def _private_connection() -> type:
+    """The client's HTTP connection, logging no request or response body.
+
+    The stock one logs bodies at DEBUG ("opensearch") and as curl lines ("opensearch.trace"):
+    a search body holds what staff typed, which is never logged, whatever the log level.
+    A failed request is one line (method, path, status), without the traceback the stock
+    one attaches to every retry on another node."""
+    from opensearchpy import Urllib3HttpConnection
+
+    class PrivateConnection(Urllib3HttpConnection):
+        def log_request_success(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def log_request_fail(self, method: str, full_url: str, path: str, body: Any,
+                             duration: float, status_code: int | None = None,
+                             response: str | None = None,
+                             exception: Exception | None = None) -> None:
+            if method == "HEAD" and status_code == 404:
+                return
+            reason = status_code or type(exception).__name__
+            logger.warning("opensearch: %s %s failed (%s) on %s", method, path, reason,
+                           self.host)
+
+    return PrivateConnection
 
 
 def problem(exc: BaseException) -> str:
@@ -62,7 +93,11 @@ def problem(exc: BaseException) -> str:
     if isinstance(exc, exceptions.TransportError):
         info = exc.info if isinstance(exc.info, dict) else {}
         error = info.get("error")
-        reason = (error.get("reason") if isinstance(error, dict) else error) or exc.error
+        if isinstance(error, dict):
+            # "all shards failed" says nothing; the first root cause says why.
+            causes = error.get("root_cause") or [error]
+            error = causes[0].get("reason") if isinstance(causes[0], dict) else error
+        reason = error or exc.error
         return f"the cluster refused the request ({exc.status_code}: {str(reason)[:200]})"
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 

@@ -56,6 +56,28 @@ def demo_index(demo_crawl):
     return settings, build_index(settings)
 
 
+# The backends every test of search behaviour runs against (issue 14): the embedded Whoosh
+# index, and a real 2-node OpenSearch cluster (skipped with its reason where it cannot run).
+BACKENDS = ("whoosh", pytest.param("opensearch", marks=pytest.mark.opensearch))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def demo_backend(request, demo_index) -> Settings:
+    """The demo crawl indexed by each backend in turn: the settings that serve it. Tests of
+    what staff see take this rather than `demo_index`, and so run against both."""
+    settings, _ = demo_index
+    if request.param == "whoosh":
+        return settings
+    from opensearchkit import new_prefix, on_opensearch
+
+    from hubsearch.backends import open_backend
+
+    cluster = request.getfixturevalue("opensearch_cluster")
+    settings = on_opensearch(settings, cluster.urls, new_prefix())
+    open_backend(settings).build()
+    return settings
+
+
 class LiveServer:
     """uvicorn serving an app on a loopback port chosen by the OS, in a thread."""
 

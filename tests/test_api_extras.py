@@ -11,9 +11,8 @@ from search_server import create_app
 
 
 @pytest.fixture(scope="module")
-def client(demo_index):
-    settings, _ = demo_index
-    return TestClient(create_app(settings))
+def client(demo_backend):
+    return TestClient(create_app(demo_backend))
 
 
 def test_a_result_links_to_its_document_with_passages_and_a_maintainer_sees_its_history(

@@ -22,9 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def client(demo_index):
-    settings, _ = demo_index
-    return TestClient(create_app(settings))
+def client(demo_backend):
+    return TestClient(create_app(demo_backend))
 
 
 def get(client, **params) -> dict:

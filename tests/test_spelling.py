@@ -13,9 +13,8 @@ from search_server import create_app
 
 
 @pytest.fixture(scope="module")
-def client(demo_index):
-    settings, _ = demo_index
-    return TestClient(create_app(settings))
+def client(demo_backend):
+    return TestClient(create_app(demo_backend))
 
 
 @pytest.mark.parametrize(("a", "b", "distance"), [

@@ -18,9 +18,8 @@ from search_server import create_app
 
 
 @pytest.fixture(scope="module")
-def client(demo_index):
-    settings, _ = demo_index
-    return TestClient(create_app(settings))
+def client(demo_backend):
+    return TestClient(create_app(demo_backend))
 
 
 def test_titles_and_headings_come_first_then_completed_words(client):
