@@ -61,6 +61,22 @@ tests/test_staff_queries.py need a bonus of at least 0.2 (a Welsh question whose
 heading is the question, "beth yw ..."), so the production bonus is the smallest of 0,
 0.1, 0.25, 0.5 and 1 that keeps them: 0.25. The even queries played no part.
 
+Backends (`--backend whoosh|opensearch|both`, default whoosh): `whoosh` gives the rows above
+(Whoosh built directly), `opensearch` an `opensearch` row in their place, `both` all of them in
+one run (the peers always). The `opensearch` row goes through the production backend
+(hubsearch/backends.py) as a hub does: the collection's documents are recorded in a
+DocumentStore as the crawler records a fetch (one source named after the collection, each
+document at `https://<collection>.example/doc/<id>`), built with
+`open_backend(settings).build(full=True)` (what `hubsearch index --full` runs), and ranked by
+its searcher's `search(query, limit=50, offset=..., collapse=False)`, paged until DEEP
+documents (a document ranks by its best passage), snippets and all. Its cluster: 2 nodes the
+bench starts (tools/opensearch_cluster, the backend's default 2 shards and 1 replica), or a
+running one (`--os-urls`). `--whoosh-store` adds a `whoosh (store)` row built and ranked the
+same way on the Whoosh backend (its deep run skips the snippets, as `RankingOnly`): it shows
+what the store's path alone changes from `ours (tuned)`; on Cranfield nothing, the same MAP,
+nDCG@10 and MAP@1000 to 4 places (~2 minutes more).
+Their keys: `os_map os_ndcg10 os_p10 os_recall100 os_map1000`, and `whoosh_store_map ...`.
+
 The last line is the `RESULT ...` summary described in shared/notes/bench-conventions.md.
 """
 
@@ -68,15 +84,19 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import html
 import itertools
+import json
 import math
+import os
 import re
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +107,13 @@ sys.path.insert(0, str(ROOT))
 
 from whoosh import index  # noqa: E402 - needs the path above
 
+from bench import os_cluster  # noqa: E402
 from crawler.document import ExtractedDocument, Section  # noqa: E402
+from hubsearch.backends import open_backend  # noqa: E402
+from hubsearch.errors import HubsearchError  # noqa: E402
+from hubsearch.search_backend import Searcher  # noqa: E402
+from hubsearch.settings import Settings, load_settings  # noqa: E402
+from hubsearch.store import DocumentStore, Fetch  # noqa: E402
 from indexer import generations  # noqa: E402
 from indexer.analysis import ENGLISH_STOP_WORDS  # noqa: E402
 from indexer.build import add_document  # noqa: E402
@@ -96,6 +122,8 @@ from indexer.query import words_of  # noqa: E402
 from indexer.schema import RANKING, UNTUNED, Ranking, build_schema  # noqa: E402
 from indexer.search import MAX_LIMIT, Hit, PassageSearcher  # noqa: E402
 
+SYNONYMS = ROOT / "synonyms.toml"
+BACKENDS = ("whoosh", "opensearch")
 DEFAULT_CRANFIELD = ROOT.parent / "shared" / "data" / "cranfield" / "cran"
 DEPTH = 100
 DEEP = 1000
@@ -381,6 +409,106 @@ def run_ours(collection: Collection, ranking: Ranking, workdir: Path,
     return Measured(run, build_s, times)
 
 
+# --- Through the production backend (--backend) ------------------------------------------
+
+
+def document_url(collection: Collection, doc_id: str) -> str:
+    return f"https://{collection.name}.example/doc/{urllib.parse.quote(doc_id, safe='')}"
+
+
+def backend_config(folder: Path, collection: Collection, kind: str,
+                   urls: list[str] | None = None, index_prefix: str = "") -> Settings:
+    """A hub config in `folder` on backend `kind`: the store and index beside it, one
+    placeholder source named after the collection, the repository's synonyms."""
+    lines = [
+        "[search]", f"synonyms_path = {json.dumps(str(SYNONYMS))}", "",
+        "[storage]", "store_path = 'hub.sqlite'", "index_dir = 'index'", "",
+        *(os_cluster.config_lines(urls or [], index_prefix) if kind == "opensearch"
+          else ["[backend]", f"kind = {json.dumps(kind)}", ""]),
+        "[[sources]]", f"name = {json.dumps(collection.name)}",
+        f"url = {json.dumps(f'https://{collection.name}.example/')}", "",
+    ]
+    config = folder / "config.toml"
+    config.write_text("\n".join(lines), encoding="utf-8")
+    return load_settings(config)
+
+
+def record_collection(collection: Collection, store_path: Path) -> None:
+    """Every document of the collection recorded as one crawl run's fetches."""
+    with DocumentStore(store_path) as store:
+        store.db.execute("PRAGMA synchronous=NORMAL")  # the bench's connection only
+        run_id = store.start_run()
+        for doc_id, (title, text) in collection.documents.items():
+            url = document_url(collection, doc_id)
+            doc = as_document(title, text)
+            body = json.dumps(doc.to_dict(), ensure_ascii=False).encode()
+            store.record_fetch(Fetch(url=url, final_url=url, source=collection.name,
+                                     status=200, content_type="text/html; charset=utf-8",
+                                     sha256=hashlib.sha256(body).hexdigest(),
+                                     bytes=len(body), document=doc), run_id)
+        count = len(collection.documents)
+        store.finish_run(run_id, {"fetched": count, "new": count})
+
+
+def rank_backend(searcher: Searcher, query: str, ids: Mapping[str, str],
+                 depth: int = DEPTH, timings: list[float] | None = None) -> list[str]:
+    """Documents by their best passage, paging through the backend's search() uncollapsed;
+    with `timings`, the ms to the top DEPTH documents (or all there are) is appended."""
+    ranked: dict[str, None] = {}
+    offset = 0
+    started = time.perf_counter()
+    while len(ranked) < depth:
+        page = searcher.search(query, limit=MAX_LIMIT, offset=offset, collapse=False)
+        for hit in page.results:
+            ranked.setdefault(ids.get(hit.document_url, hit.document_url), None)
+        offset += len(page.results)
+        last = len(page.results) < MAX_LIMIT or offset >= page.total
+        if timings is not None and (len(ranked) >= DEPTH or last):
+            timings.append((time.perf_counter() - started) * 1000)
+            timings = None
+        if last:
+            break
+    return list(ranked)[:depth]
+
+
+def run_backend(collection: Collection, settings: Settings) -> Measured:
+    """The collection recorded, built and ranked through the backend `settings` name."""
+    record_collection(collection, settings.storage.store_path)
+    backend = open_backend(settings)
+    started = time.perf_counter()
+    backend.build(full=True)
+    build_s = time.perf_counter() - started
+    searcher = backend.searcher()
+    searcher.search("warm up")
+    ids = {document_url(collection, d): d for d in collection.documents}
+    times: list[float] = []
+    if settings.backend.kind == "whoosh":
+        # As `ours`: timed to DEPTH as served, then the deep run without snippets.
+        _, times = _timed_run(collection.queries, lambda q: rank_backend(searcher, q, ids))
+        deep = RankingOnly(settings.storage.index_dir, synonyms_path=settings.search.synonyms_path,
+                           best_bets_path=settings.search.best_bets_path)
+        run = {q: rank_backend(deep, t, ids, DEEP) for q, t in collection.queries.items()}
+    else:
+        # One pass, snippets and all, timed to DEPTH on the way (the ranking is the same).
+        run = {q: rank_backend(searcher, t, ids, DEEP, times)
+               for q, t in collection.queries.items()}
+    return Measured(run, build_s, times)
+
+
+def run_opensearch(collection: Collection, workdir: Path, heap_mb: int,
+                   urls: list[str]) -> Measured:
+    """run_backend on OpenSearch: on a 2-node cluster of its own unless `urls` are given."""
+    folder = Path(tempfile.mkdtemp(dir=workdir))
+    prefix = f"relevance-{collection.name}" + (f"-{os.getpid()}" if urls else "")
+    with os_cluster.Cluster(folder / "cluster", heap_mb, urls) as cluster:
+        try:
+            settings = backend_config(folder, collection, "opensearch", cluster.urls, prefix)
+            return run_backend(collection, settings)
+        finally:
+            if urls:
+                cluster.delete_prefix(prefix)
+
+
 def _timed_and_deep(queries: Mapping[str, str], rank: Callable[[str, int], list[str]]) -> tuple[
         dict[str, list[str]], list[float]]:
     """A peer's run to DEEP, and its times to DEPTH measured as they always were."""
@@ -508,7 +636,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="ask each query by its first N content words (short queries)")
     parser.add_argument("--tune", action="store_true",
                         help="also search the tuning grid (odd queries) and report its best")
+    parser.add_argument("--backend", choices=(*BACKENDS, "both"), default="whoosh",
+                        help="rank with Whoosh (built directly), the production OpenSearch "
+                             "backend, or both in one run (default whoosh)")
+    parser.add_argument("--os-heap-mb", type=int, default=0,
+                        help="heap of each OpenSearch node the bench starts (default by "
+                             "passages, as bench/scale.py: 512 MB for Cranfield)")
+    parser.add_argument("--os-urls",
+                        help="use this running OpenSearch cluster (comma-separated node URLs)")
+    parser.add_argument("--queries", type=int, metavar="N",
+                        help="only the first N queries: a quick check, whose figures are not "
+                             "comparable with a full run's")
+    parser.add_argument("--whoosh-store", action="store_true",
+                        help="also rank through the production Whoosh backend built from a "
+                             "store, as the OpenSearch row is")
     args = parser.parse_args(argv)
+    backends = BACKENDS if args.backend == "both" else (args.backend,)
+    os_urls = [u.strip() for u in (args.os_urls or "").split(",") if u.strip()]
+    if args.os_heap_mb and args.os_heap_mb < 256:
+        parser.error("--os-heap-mb must be at least 256")
+    if args.tune and "whoosh" not in backends:
+        parser.error("--tune tunes the Whoosh ranking: use it with --backend whoosh or both")
 
     if args.docs or args.topics or args.qrels:
         if not (args.docs and args.topics and args.qrels):
@@ -519,6 +667,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: Cranfield not found in {args.cranfield}", file=sys.stderr)
             return 2
         collection = read_cranfield(args.cranfield)
+    if args.queries is not None:
+        if args.queries < 1:
+            parser.error("--queries needs a number of queries, 1 or more")
+        collection.queries = dict(itertools.islice(collection.queries.items(), args.queries))
+        collection.ordinals = {q: n for q, n in collection.ordinals.items()
+                               if q in collection.queries}
+        collection.qrels = {q: g for q, g in collection.qrels.items() if q in collection.queries}
+        print(f"only the first {len(collection.queries)} queries (a quick check)")
     if args.terse is not None:
         if args.terse < 1:
             parser.error("--terse needs a number of words, 1 or more")
@@ -532,12 +688,25 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="hubsearch-relevance-") as tmp:
         workdir = Path(tmp)
         tuned = tune(collection, workdir) if args.tune else RANKING
-        systems: dict[str, Measured | None] = {
-            "ours (untuned)": run_ours(collection, UNTUNED, workdir),
-            "ours (tuned)": run_ours(collection, tuned, workdir),
-            "fts5": run_fts5(collection),
-            "bm25s": run_bm25s(collection),
-        }
+        systems: dict[str, Measured | None] = {}
+        if "whoosh" in backends:
+            systems["ours (untuned)"] = run_ours(collection, UNTUNED, workdir)
+            systems["ours (tuned)"] = run_ours(collection, tuned, workdir)
+        if args.whoosh_store:
+            folder = Path(tempfile.mkdtemp(dir=workdir))
+            systems["whoosh (store)"] = run_backend(
+                collection, backend_config(folder, collection, "whoosh"))
+        if "opensearch" in backends:
+            passages = len(collection.documents)  # a floor: a document has 1 passage or more
+            try:
+                systems["opensearch"] = run_opensearch(
+                    collection, workdir, args.os_heap_mb or os_cluster.heap_mb_for(passages),
+                    os_urls)
+            except HubsearchError as exc:  # a refused build, a cluster gone: one line
+                print(f"error: OpenSearch: {exc}", file=sys.stderr)
+                return 1
+        systems["fts5"] = run_fts5(collection)
+        systems["bm25s"] = run_bm25s(collection)
     scores = {name: evaluate(m.run, collection.qrels) for name, m in systems.items() if m}
 
     print(f"{'system':<16} {'MAP':>6} {'MAP@1000':>8} {'nDCG@10':>8} {'P@10':>6} {'R@100':>6} "
@@ -563,12 +732,24 @@ def main(argv: list[str] | None = None) -> int:
               f"{e['ndcg10']:>10.4f} {o['map1000']:>10.4f} {e['map1000']:>11.4f}")
     print("(the tuning grid saw only the odd queries)\n")
 
-    ours = scores["ours (tuned)"]
-    parts = [f"map={ours['map']:.4f}", f"ndcg10={ours['ndcg10']:.4f}", f"p10={ours['p10']:.4f}",
-             f"recall100={ours['recall100']:.4f}", f"map1000={ours['map1000']:.4f}",
-             f"untuned_map={scores['ours (untuned)']['map']:.4f}",
-             f"untuned_ndcg10={scores['ours (untuned)']['ndcg10']:.4f}",
-             f"untuned_map1000={scores['ours (untuned)']['map1000']:.4f}"]
+    parts = []
+    for name, prefix in (("ours (tuned)", ""), ("opensearch", "os_")):
+        if name in scores:
+            ours = scores[name]
+            parts += [f"{prefix}map={ours['map']:.4f}", f"{prefix}ndcg10={ours['ndcg10']:.4f}",
+                      f"{prefix}p10={ours['p10']:.4f}",
+                      f"{prefix}recall100={ours['recall100']:.4f}",
+                      f"{prefix}map1000={ours['map1000']:.4f}"]
+    if "ours (untuned)" in scores:
+        parts += [f"untuned_map={scores['ours (untuned)']['map']:.4f}",
+                  f"untuned_ndcg10={scores['ours (untuned)']['ndcg10']:.4f}",
+                  f"untuned_map1000={scores['ours (untuned)']['map1000']:.4f}"]
+    if "whoosh (store)" in scores:
+        parts += [f"whoosh_store_{key}={scores['whoosh (store)'][key]:.4f}"
+                  for key in ("map", "ndcg10", "map1000")]
+    if "opensearch" in systems:
+        parts.append(f"os_build_s={systems['opensearch'].build_s:.2f}")
+        parts.append(f"os_query_p50_ms={systems['opensearch'].p50_ms:.2f}")
     for peer in ("fts5", "bm25s"):
         if peer in scores:
             parts += [f"{peer}_map={scores[peer]['map']:.4f}",

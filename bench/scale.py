@@ -1,30 +1,50 @@
-"""Scale: Hubsearch at 5k, 50k and 200k passages (1M with --sizes 1000000), beside an FTS5
-reference of the same passages, measured in one run through the production path.
+"""Scale: Hubsearch at 5k, 50k and 200k passages (1M with --sizes 1000000) on Whoosh, on
+OpenSearch, or on both in one run (--backend), beside an FTS5 reference of the same passages,
+measured through the production path.
 
 For each size, in a fresh temporary directory:
 1. Corpus: real text from ../shared/data replicated under new URLs with light perturbation
    (bench/scalekit/corpus.py says how: sentences dropped at 5%, words replaced at 2%), recorded
-   through `DocumentStore.record_fetch` as the crawler records a fetch, in one crawl run. The
-   config written beside it has placeholder sources (https://example.org/...; no crawl runs),
-   audience tags for the facets, and the repository's synonyms.toml.
+   through `DocumentStore.record_fetch` as the crawler records a fetch, in one crawl run. Each
+   backend gets its own copy of that store (so both index the same documents and take the
+   same 1% change), and a config beside it: placeholder sources (https://example.org/...; no
+   crawl runs), audience tags for the facets, the repository's synonyms.toml, and a
+   `[backend]` naming the kind (for OpenSearch its urls and an index prefix of the size).
+Then for each backend in turn (Whoosh first; OpenSearch on a 2-node cluster of its own, see
+below, started once Whoosh's part is over):
 2. `hubsearch index --full` in a child process: seconds, peak RSS (the child's own rusage,
-   from wait4), disk (the current generation's files).
+   from wait4), disk (Whoosh: the current generation's files; OpenSearch: the store size of
+   the prefix's indices in `_cat/indices`, primaries and replicas, and the primaries alone).
 3. `hubsearch serve` on a free loopback port, answering one query on that generation.
 4. A 1% change: 1% of the documents re-perturbed (another seed) and re-recorded; then
    `hubsearch index` (incremental) in a child process: seconds, peak RSS, and incr/full.
 5. First query after the switch: the first /api/search on the server that was already
    running (the production case: nothing restarts at a switch), then a second one; also the
-   first search of a fresh in-process `PassageSearcher` (`first_query_fresh_s`).
-6. The FTS5 reference (bench/scalekit/fts5_reference.py) built from the same store's documents
-   through the production passage splitter.
-7. In process, query by query alternating Hubsearch (`PassageSearcher.search`, one page of
-   10 with highlighting, as the server runs it) and FTS5: p50/p95 per query kind.
+   first search of a fresh in-process searcher (`first_query_fresh_s`).
+6. The FTS5 reference (bench/scalekit/fts5_reference.py), once per size, built from the first
+   backend's store after its change, through the production passage splitter.
+7. In process, query by query alternating Hubsearch (`open_backend(settings).searcher()
+   .search`, one page of 10 with highlighting, as the server runs it) and FTS5: p50/p95 per
+   query kind.
 8. Under load: bench/load.py's client, 16 clients (each one keep-alive connection) for
    --seconds after --warmup seconds, on Hubsearch's server (`hubsearch serve --workers N`),
-   then on the reference endpoint (uvicorn, as many worker processes: --workers, default
-   one per core); rps, p50/p95, errors, and each server's RSS right after the load
-   (VmRSS of its process and any children). A server over --rss-cap-mb is killed (the
-   shared machine must survive) and reported as such.
+   then (once per size, after every backend) on the reference endpoint (uvicorn, as many
+   worker processes: --workers, default one per core); rps, p50/p95, errors, and each
+   server's RSS right after the load (VmRSS of its process and any children). A server over
+   --rss-cap-mb is killed (the shared machine must survive) and reported as such.
+
+A backend that fails at a size (a build refused, a server that does not start) is reported
+(its config and logs copied out of the temporary directory), its keys are left out but
+`<prefix>failed_S=1`, and the run goes on.
+
+OpenSearch: without --os-urls, each size starts its own 2-node cluster on loopback
+(tools/opensearch_cluster: real OpenSearch nodes, the backend's default 2 shards and 1
+replica), with heaps of --os-heap-mb each (default by size: 512 MB up to 50k passages, 1 GB
+up to 200k, 2 GB beyond), and stops it when the size is done. The cluster's memory (the
+nodes' RSS summed) is reported beside the service's: its peak during the full build, and
+after the load. With --os-urls the bench uses a running cluster (credentials from
+HUBSEARCH_OPENSEARCH_USERNAME / _PASSWORD, as the service reads them), deletes the indices of
+its prefix at the end, and reports no cluster memory.
 
 Queries: at least 300 distinct, of four kinds (keywords, acronyms, 10-word natural
 questions, quoted phrases; bench/scalekit/corpus.py), all kinds in turn in one shuffled
@@ -34,14 +54,18 @@ result cache today; if one is added, run this with it off (and on, as a second r
 The project is byte-compiled first, as an installed copy is (see `compile_project`).
 
 Run from the project root: .venv/bin/python bench/scale.py [--sizes 5000,50000,200000]
-[--seconds 10] [--clients 16]. Prints a table per size and a summary; the RESULT line is
-last (keys per size S: build_s_S peak_rss_mb_S disk_mb_S incr_ratio_S p95_ms_S ref_p95_ms_S
-rps_S ref_rps_S rss_mb_S ref_rss_mb_S errors_S natural_p95_ms_S first_query_s_S, and more).
+[--backend whoosh|opensearch|both] [--seconds 10] [--clients 16]. Prints a table per size
+and a summary; the RESULT line is last (keys per size S: build_s_S peak_rss_mb_S disk_mb_S
+incr_ratio_S p95_ms_S ref_p95_ms_S rps_S ref_rps_S rss_mb_S ref_rss_mb_S errors_S
+natural_p95_ms_S first_query_s_S, and more; OpenSearch's the same prefixed `os_`, plus
+os_cluster_rss_mb_S, os_cluster_build_peak_rss_mb_S and os_pri_disk_mb_S; the FTS5
+reference's `ref_` keys are the reference's alone, measured once per size).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import http.client
 import itertools
@@ -49,13 +73,16 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import traceback
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -64,9 +91,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import os_cluster  # noqa: E402
 from bench.load import run_load  # noqa: E402
+from bench.os_cluster import CLUSTER_NODES, Cluster, heap_mb_for  # noqa: E402
 from bench.scalekit import corpus  # noqa: E402
 from bench.scalekit import fts5_reference as fts5  # noqa: E402
+from hubsearch.backends import open_backend  # noqa: E402
+from hubsearch.settings import load_settings  # noqa: E402
 from hubsearch.store import DocumentStore, Fetch  # noqa: E402
 from indexer.passages import deep_link, split_document  # noqa: E402
 
@@ -80,6 +111,10 @@ SOURCE_CONFIG = {
 }
 CHANGE_SHARE = 0.01
 HTTP_TIMEOUT = 300.0
+BACKENDS = ("whoosh", "opensearch")
+# RESULT key prefix and table name of each backend's figures.
+PREFIX = {"whoosh": "", "opensearch": "os_"}
+NAME = {"whoosh": "Whoosh", "opensearch": "OpenSearch"}
 
 
 def label(size: int) -> str:
@@ -91,11 +126,15 @@ def label(size: int) -> str:
     return str(size)
 
 
-def write_config(tmp: Path) -> Path:
+def write_config(tmp: Path, kind: str = "whoosh", urls: list[str] | None = None,
+                 index_prefix: str = "") -> Path:
+    """The hub's config in `tmp` (store and index beside it), on backend `kind`."""
     lines = [
         "[search]", f"synonyms_path = {json.dumps(str(SYNONYMS))}", "",
         "[storage]", "store_path = 'hub.sqlite'", "index_dir = 'index'", "",
     ]
+    lines += (os_cluster.config_lines(urls or [], index_prefix) if kind == "opensearch"
+              else ["[backend]", f"kind = {json.dumps(kind)}", ""])
     for name, audience in SOURCE_CONFIG.items():
         lines += ["[[sources]]", f"name = '{name}'", f"url = 'https://example.org/{name}/'",
                   f"audience = {json.dumps(audience)}", ""]
@@ -126,6 +165,16 @@ def fill_store(store_path: Path, pool: list, words: list[str],
             passages += count
         store.finish_run(run_id, {"fetched": len(docs), "new": len(docs)})
     return docs, passages, time.perf_counter() - started
+
+
+def copy_store(source: Path, target: Path) -> None:
+    """A consistent copy of a closed store (SQLite's backup: the WAL included)."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
 
 
 def change_share(store_path: Path, docs: list, pool: list, words: list[str],
@@ -301,13 +350,12 @@ def build_reference(store_path: Path, db_path: Path) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def in_process(index_dir: Path, db_path: Path, queries: dict[str, list[str]],
+def in_process(config: Path, db_path: Path, queries: dict[str, list[str]],
                count_limit: int = 0) -> tuple[dict[str, dict[str, list[float]]], float]:
-    """ms per query, per kind, for Hubsearch and FTS5 (alternating); and the first
-    search's seconds in this fresh process."""
-    from indexer.search import PassageSearcher
-
-    searcher = PassageSearcher(index_dir, synonyms_path=SYNONYMS)
+    """ms per query, per kind, for Hubsearch (the searcher of the config's backend, as the
+    server makes it) and FTS5 (alternating); and the first search's seconds of that fresh
+    searcher."""
+    searcher = open_backend(load_settings(config)).searcher()
     started = time.perf_counter()
     searcher.search(queries["keywords"][0] if queries["keywords"] else "search")
     first = time.perf_counter() - started
@@ -329,10 +377,34 @@ def in_process(index_dir: Path, db_path: Path, queries: dict[str, list[str]],
     return times, first
 
 
+class Sampler:
+    """The largest value `measure()` returned, sampled every `every` seconds in a thread
+    while the `with` block runs (and once at its end)."""
+
+    def __init__(self, measure: Callable[[], float], every: float = 0.25) -> None:
+        self.measure, self.every, self.peak = measure, every, 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.every):
+            self.peak = max(self.peak, self.measure())
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.measure())
+
+
 def under_load(server: Server, rotation: list[str], clients: int, warmup: float,
-               seconds: float, cap_mb: float) -> dict[str, Any]:
+               seconds: float, cap_mb: float,
+               cluster: Cluster | None = None) -> dict[str, Any]:
     """bench/load.py's client on `server`: its figures, the server's RSS after the load and
-    the most it reached meanwhile."""
+    the most it reached meanwhile (and the cluster's, with `cluster`)."""
     counter = itertools.count()
 
     def path_of(_: str) -> str:
@@ -355,9 +427,13 @@ def under_load(server: Server, rotation: list[str], clients: int, warmup: float,
     try:
         if warmup > 0:
             run_load(server.url, path_of, clients, warmup)
-        result = run_load(server.url, path_of, clients, seconds)
+        with Sampler(lambda: (cluster.rss_mb() or 0.0) if cluster else 0.0) as nodes:
+            result = run_load(server.url, path_of, clients, seconds)
         result["rss_mb"] = server.rss_mb()
         result["pss_mb"] = server.pss_mb()
+        if cluster is not None and cluster.rss_mb() is not None:
+            result["cluster_rss_mb"] = cluster.rss_mb()
+            result["cluster_rss_peak_mb"] = nodes.peak
     finally:
         done.set()
         watcher.join()
@@ -368,13 +444,12 @@ def under_load(server: Server, rotation: list[str], clients: int, warmup: float,
 
 def run_size(size: int, pool: list, words: list[str], questions: list[str],
              args: argparse.Namespace) -> dict[str, Any]:
-    r: dict[str, Any] = {"size": size}
+    r: dict[str, Any] = {"size": size, "backends": {}, "failed": {}}
     with tempfile.TemporaryDirectory(prefix=f"hubsearch-scale-{label(size)}-") as tmp_name:
         tmp = Path(tmp_name)
-        config = write_config(tmp)
-        store_path, index_dir = tmp / "hub.sqlite", tmp / "index"
-        docs, passages, r["store_s"] = fill_store(store_path, pool, words, size)
-        r["documents"] = len(docs)
+        corpus_store = tmp / "hub.sqlite"
+        docs, passages, r["store_s"] = fill_store(corpus_store, pool, words, size)
+        r["documents"], r["corpus_passages"] = len(docs), passages
         log(f"{label(size)}: stored {len(docs)} documents, {passages} passages "
             f"in {r['store_s']:.1f} s")
 
@@ -385,40 +460,38 @@ def run_size(size: int, pool: list, words: list[str], questions: list[str],
         random.Random(3).shuffle(rotation)
         r["queries"] = len(rotation)
 
-        r["build_s"], r["peak_rss_mb"], line = run_cli(
-            ["index", "--full", "--config", str(config)], tmp / "index-full.log")
-        r["build_line"] = line.splitlines()[-1] if line else ""
-        found = re.search(r"(\d+) passages in generation", line)
-        r["passages"] = int(found.group(1)) if found else passages
-        current = Path(os.path.realpath(index_dir / "current"))
-        r["disk_mb"] = dir_mb(current)
-        log(f"{label(size)}: {r['build_line']} (peak RSS {r['peak_rss_mb']:.0f} MB)")
+        db_path = tmp / "fts5.sqlite"
+        for n, kind in enumerate(args.backends):
+            part = tmp / kind
+            part.mkdir()
+            # Each backend indexes its own copy of one corpus and takes the same change.
+            copy_store(corpus_store, part / "hub.sqlite")
+            if n == len(args.backends) - 1:
+                corpus_store.unlink()
+            try:
+                if kind == "opensearch":
+                    r["backends"][kind] = run_opensearch(size, part, docs, pool, words, queries,
+                                                         rotation, db_path, args)
+                else:
+                    config = write_config(part, kind)
+                    r["backends"][kind] = run_backend(size, kind, config, docs, pool, words,
+                                                      queries, rotation, db_path, args)
+            except (SystemExit, Exception) as exc:  # noqa: BLE001 - reported, as below
+                # One backend's failure (a refused build, a cluster that did not start) must
+                # not cost the other's figures of a long run: reported, and left out.
+                if not isinstance(exc, SystemExit):
+                    traceback.print_exc()
+                r["failed"][kind] = str(exc) or type(exc).__name__
+                kept = keep_logs(part, Path(tempfile.gettempdir()) / f"{tmp.name}-{kind}-logs")
+                log(f"{label(size)} {NAME[kind]}: FAILED: {exc}; its logs are kept in {kept}")
+            gc.collect()  # the in-process searcher's segments, before the next backend
 
-        serve = [sys.executable, "-m", "hubsearch.cli", "serve", "--config", str(config),
-                 "--host", "127.0.0.1", "--workers", str(args.workers), "--port"]
-        with Server(lambda port: [*serve, str(port)], tmp / "serve.log") as ours:
-            r["start_first_query_s"] = timed_search(ours.url, rotation[0])
-
-            r["changed_documents"] = change_share(store_path, docs, pool, words)
-            r["incr_s"], r["incr_peak_rss_mb"], line = run_cli(
-                ["index", "--config", str(config)], tmp / "index-incr.log")
-            r["incr_line"] = line.splitlines()[-1] if line else ""
-            r["incr_ratio"] = r["incr_s"] / r["build_s"]
-            r["first_query_s"] = timed_search(ours.url, rotation[1 % len(rotation)])
-            r["second_query_s"] = timed_search(ours.url, rotation[2 % len(rotation)])
-            log(f"{label(size)}: {r['incr_line']} (peak RSS {r['incr_peak_rss_mb']:.0f} MB); "
-                f"first query after the switch {r['first_query_s']:.2f} s")
-
-            db_path = tmp / "fts5.sqlite"
-            r["ref_passages"], r["ref_build_s"] = build_reference(store_path, db_path)
-            r["ref_disk_mb"] = db_path.stat().st_size / 1e6
-            times, r["first_query_fresh_s"] = in_process(index_dir, db_path, queries,
-                                                         args.ref_count_limit)
-            r["kinds"] = times
-            log(f"{label(size)}: in process done; loading Hubsearch")
-            r["load"] = under_load(ours, rotation, args.clients, args.warmup, args.seconds,
-                                   args.rss_cap_mb)
-
+        if not db_path.exists():
+            return r  # no backend got as far as the reference: the size is left out
+        for b in r["backends"].values():
+            if "ref_build_s" in b:
+                for key in ("ref_passages", "ref_build_s", "ref_disk_mb"):
+                    r[key] = b.pop(key)
         reference = [sys.executable, str(ROOT / "bench" / "scalekit" / "fts5_reference.py"),
                      "--db", str(db_path), "--count-limit", str(args.ref_count_limit),
                      "--workers", str(args.workers), "--port"]
@@ -429,62 +502,195 @@ def run_size(size: int, pool: list, words: list[str], questions: list[str],
     return r
 
 
+def keep_logs(part: Path, kept: Path) -> Path:
+    """Copy a backend's config and logs (its nodes' too) out of the folder about to go."""
+    for path in [*part.glob("*.log"), *part.glob("config.toml"), *part.glob("cluster/*.log")]:
+        target = kept / path.relative_to(part)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    return kept
+
+
+def run_opensearch(size: int, part: Path, docs: list, pool: list, words: list[str],
+                   queries: dict[str, list[str]], rotation: list[str], db_path: Path,
+                   args: argparse.Namespace) -> dict[str, Any]:
+    """run_backend on OpenSearch, on a cluster of this size's own (or --os-urls')."""
+    heap = args.os_heap_mb or heap_mb_for(size)
+    with Cluster(part / "cluster", heap, args.os_urls) as cluster:
+        prefix = (f"scale-{label(size)}" if not args.os_urls
+                  else f"hubsearch-scale-{label(size)}-{os.getpid()}")
+        if cluster.launched is not None:
+            log(f"{label(size)}: OpenSearch cluster of {CLUSTER_NODES} nodes "
+                f"({heap} MB heaps) up in {cluster.launched.start_seconds:.1f} s")
+        try:
+            config = write_config(part, "opensearch", cluster.urls, prefix)
+            r = run_backend(size, "opensearch", config, docs, pool, words, queries, rotation,
+                            db_path, args, cluster, prefix)
+        finally:
+            if args.os_urls:
+                cluster.delete_prefix(prefix)
+    r["heap_mb"] = heap if cluster.launched else None
+    return r
+
+
+def run_backend(size: int, kind: str, config: Path, docs: list, pool: list, words: list[str],
+                queries: dict[str, list[str]], rotation: list[str], db_path: Path,
+                args: argparse.Namespace, cluster: Cluster | None = None,
+                prefix: str = "") -> dict[str, Any]:
+    """Steps 2-8 on one backend, whose config (and store) is in config's folder; the FTS5
+    reference is built here from this store if it is not built yet."""
+    r: dict[str, Any] = {}
+    part = config.parent
+    store_path, index_dir = part / "hub.sqlite", part / "index"
+    tag = f"{label(size)} {NAME[kind]}"
+
+    with Sampler(lambda: (cluster.rss_mb() or 0.0) if cluster else 0.0) as nodes:
+        r["build_s"], r["peak_rss_mb"], line = run_cli(
+            ["index", "--full", "--config", str(config)], part / "index-full.log")
+    r["build_line"] = line.splitlines()[-1] if line else ""
+    found = re.search(r"(\d+) passages in generation", line)
+    r["passages"] = int(found.group(1)) if found else None
+    if cluster is not None:
+        r["disk_mb"], r["pri_disk_mb"] = cluster.disk_mb(prefix)
+        if cluster.rss_mb() is not None:
+            r["cluster_build_peak_rss_mb"] = nodes.peak
+    else:
+        r["disk_mb"] = dir_mb(Path(os.path.realpath(index_dir / "current")))
+    log(f"{tag}: {r['build_line']} (peak RSS {r['peak_rss_mb']:.0f} MB)")
+
+    serve = [sys.executable, "-m", "hubsearch.cli", "serve", "--config", str(config),
+             "--host", "127.0.0.1", "--workers", str(args.workers), "--port"]
+    with Server(lambda port: [*serve, str(port)], part / "serve.log") as ours:
+        r["start_first_query_s"] = timed_search(ours.url, rotation[0])
+
+        r["changed_documents"] = change_share(store_path, docs, pool, words)
+        r["incr_s"], r["incr_peak_rss_mb"], line = run_cli(
+            ["index", "--config", str(config)], part / "index-incr.log")
+        r["incr_line"] = line.splitlines()[-1] if line else ""
+        r["incr_ratio"] = r["incr_s"] / r["build_s"]
+        r["first_query_s"] = timed_search(ours.url, rotation[1 % len(rotation)])
+        r["second_query_s"] = timed_search(ours.url, rotation[2 % len(rotation)])
+        log(f"{tag}: {r['incr_line']} (peak RSS {r['incr_peak_rss_mb']:.0f} MB); "
+            f"first query after the switch {r['first_query_s']:.2f} s")
+
+        if not db_path.exists():
+            r["ref_passages"], r["ref_build_s"] = build_reference(store_path, db_path)
+            r["ref_disk_mb"] = db_path.stat().st_size / 1e6
+        r["kinds"], r["first_query_fresh_s"] = in_process(config, db_path, queries,
+                                                          args.ref_count_limit)
+        log(f"{tag}: in process done; loading Hubsearch")
+        r["load"] = under_load(ours, rotation, args.clients, args.warmup, args.seconds,
+                               args.rss_cap_mb, cluster)
+    return r
+
+
 def log(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
+def passages_of(r: dict[str, Any]) -> int:
+    """Passages the first backend's full build reported (else the corpus's own count)."""
+    for b in r["backends"].values():
+        if b.get("passages"):
+            return b["passages"]
+    return r["corpus_passages"]
+
+
 def print_size(r: dict[str, Any], args: argparse.Namespace) -> None:
-    ours, ref = r["load"], r["ref_load"]
-    print(f"\n{label(r['size'])}: {r['passages']} passages in {r['documents']} documents "
+    for kind, why in r["failed"].items():
+        print(f"\n{label(r['size'])} {NAME[kind]}: FAILED: {why}")
+    if "ref_load" not in r:
+        return
+    ref = r["ref_load"]
+    print(f"\n{label(r['size'])}: {passages_of(r)} passages in {r['documents']} documents "
           f"(FTS5: {r['ref_passages']}); {r['queries']} distinct queries; "
           f"{args.clients} clients, {args.seconds:g} s after {args.warmup:g} s warm-up")
     print(f"{'':22} {'build s':>8} {'peak MB':>8} {'disk MB':>8} {'1% incr s':>10} "
           f"{'1st q s':>8} {'RSS MB':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
-    killed = " (killed at the RSS cap)" if ours["killed"] else ""
-    print(f"{'Hubsearch':22} {r['build_s']:>8.1f} {r['peak_rss_mb']:>8.0f} {r['disk_mb']:>8.1f} "
-          f"{r['incr_s']:>10.2f} {r['first_query_s']:>8.2f} {ours['rss_mb']:>8.0f} "
-          f"{ours['rps']:>7.1f} {ours['p50']:>8.1f} {ours['p95']:>8.1f} {ours['errors']:>7}"
-          f"{killed}")
+    for kind, b in r["backends"].items():
+        ours = b["load"]
+        killed = " (killed at the RSS cap)" if ours["killed"] else ""
+        print(f"{'Hubsearch ' + NAME[kind]:22} {b['build_s']:>8.1f} {b['peak_rss_mb']:>8.0f} "
+              f"{b['disk_mb']:>8.1f} {b['incr_s']:>10.2f} {b['first_query_s']:>8.2f} "
+              f"{ours['rss_mb']:>8.0f} {ours['rps']:>7.1f} {ours['p50']:>8.1f} "
+              f"{ours['p95']:>8.1f} {ours['errors']:>7}{killed}")
     print(f"{'FTS5 reference':22} {r['ref_build_s']:>8.1f} {'-':>8} {r['ref_disk_mb']:>8.1f} "
           f"{'-':>10} {'-':>8} {ref['rss_mb']:>8.0f} {ref['rps']:>7.1f} {ref['p50']:>8.1f} "
           f"{ref['p95']:>8.1f} {ref['errors']:>7}")
-    print(f"  1% change: {r['changed_documents']} documents; incremental/full "
-          f"{r['incr_ratio']:.3f}, its peak RSS {r['incr_peak_rss_mb']:.0f} MB; first query on "
-          f"the running server after the switch {r['first_query_s']:.2f} s (next "
-          f"{r['second_query_s']:.2f} s; at server start {r['start_first_query_s']:.2f} s; "
-          f"fresh process {r['first_query_fresh_s']:.2f} s); server RSS peak under load "
-          f"{ours['rss_peak_mb']:.0f} MB; PSS after load (shared pages counted once) "
-          f"{ours['pss_mb']:.0f} MB, reference {ref['pss_mb']:.0f} MB")
-    print(f"  in process, ms:  {'kind':10} {'n':>4} {'ours p50':>9} {'ours p95':>9} "
-          f"{'FTS5 p50':>9} {'FTS5 p95':>9}")
-    for kind, t in r["kinds"].items():
-        print(f"  {'':16} {kind:10} {len(t['ours']):>4} {pct(t['ours'], 50):>9.1f} "
-              f"{pct(t['ours'], 95):>9.1f} {pct(t['fts5'], 50):>9.1f} {pct(t['fts5'], 95):>9.1f}")
+    for kind, b in r["backends"].items():
+        ours = b["load"]
+        print(f"  {NAME[kind]}: 1% change: {b['changed_documents']} documents; "
+              f"incremental/full {b['incr_ratio']:.3f}, its peak RSS "
+              f"{b['incr_peak_rss_mb']:.0f} MB; first query on the running server after the "
+              f"switch {b['first_query_s']:.2f} s (next {b['second_query_s']:.2f} s; at server "
+              f"start {b['start_first_query_s']:.2f} s; fresh searcher "
+              f"{b['first_query_fresh_s']:.2f} s); server RSS peak under load "
+              f"{ours['rss_peak_mb']:.0f} MB; PSS after load (shared pages counted once) "
+              f"{ours['pss_mb']:.0f} MB, reference {ref['pss_mb']:.0f} MB")
+        if "pri_disk_mb" in b:
+            print(f"  {NAME[kind]}: disk {b['disk_mb']:.1f} MB with replicas, "
+                  f"{b['pri_disk_mb']:.1f} MB of primaries")
+        if "cluster_rss_mb" in ours:
+            print(f"  {NAME[kind]}: cluster of {CLUSTER_NODES} nodes ({b['heap_mb']} MB heaps) "
+                  f"RSS {ours['cluster_rss_mb']:.0f} MB after load (peak under load "
+                  f"{ours['cluster_rss_peak_mb']:.0f} MB, during the full build "
+                  f"{b['cluster_build_peak_rss_mb']:.0f} MB); service + cluster "
+                  f"{ours['rss_mb'] + ours['cluster_rss_mb']:.0f} MB")
+        print(f"  {NAME[kind]} in process, ms:  {'kind':10} {'n':>4} {'ours p50':>9} "
+              f"{'ours p95':>9} {'FTS5 p50':>9} {'FTS5 p95':>9}")
+        for query_kind, t in b["kinds"].items():
+            print(f"  {'':16} {query_kind:10} {len(t['ours']):>4} {pct(t['ours'], 50):>9.1f} "
+                  f"{pct(t['ours'], 95):>9.1f} {pct(t['fts5'], 50):>9.1f} "
+                  f"{pct(t['fts5'], 95):>9.1f}")
     sys.stdout.flush()
 
 
-def result_keys(r: dict[str, Any]) -> dict[str, float | int]:
-    ours, ref = r["load"], r["ref_load"]
-    keys: dict[str, float | int] = {
-        "passages": r["passages"], "documents": r["documents"],
-        "build_s": r["build_s"], "peak_rss_mb": r["peak_rss_mb"], "disk_mb": r["disk_mb"],
-        "incr_s": r["incr_s"], "incr_ratio": r["incr_ratio"],
-        "incr_peak_rss_mb": r["incr_peak_rss_mb"],
-        "p95_ms": ours["p95"], "ref_p95_ms": ref["p95"], "p50_ms": ours["p50"],
-        "ref_p50_ms": ref["p50"], "rps": ours["rps"], "ref_rps": ref["rps"],
-        "rss_mb": ours["rss_mb"], "ref_rss_mb": ref["rss_mb"],
-        "pss_mb": ours["pss_mb"], "ref_pss_mb": ref["pss_mb"],
-        "rss_peak_mb": ours["rss_peak_mb"], "errors": ours["errors"],
-        "ref_errors": ref["errors"],
-        "natural_p95_ms": pct(r["kinds"]["natural"]["ours"], 95),
-        "first_query_s": r["first_query_s"], "second_query_s": r["second_query_s"],
-        "first_query_fresh_s": r["first_query_fresh_s"], "ref_build_s": r["ref_build_s"],
-        "queries": r["queries"],
+def size_keys(r: dict[str, Any]) -> dict[str, float | int]:
+    """The size's own keys and the FTS5 reference's (measured once per size)."""
+    ref = r["ref_load"]
+    return {
+        "passages": passages_of(r), "documents": r["documents"], "queries": r["queries"],
+        "ref_p95_ms": ref["p95"], "ref_p50_ms": ref["p50"], "ref_rps": ref["rps"],
+        "ref_rss_mb": ref["rss_mb"], "ref_pss_mb": ref["pss_mb"], "ref_errors": ref["errors"],
+        "ref_build_s": r["ref_build_s"],
     }
-    for kind, t in r["kinds"].items():
+
+
+def backend_keys(b: dict[str, Any]) -> dict[str, float | int]:
+    """One backend's keys, unprefixed; `ref_<kind>_p95_ms` is FTS5 in process, timed
+    alternating with this backend."""
+    ours = b["load"]
+    keys: dict[str, float | int] = {
+        "build_s": b["build_s"], "peak_rss_mb": b["peak_rss_mb"], "disk_mb": b["disk_mb"],
+        "incr_s": b["incr_s"], "incr_ratio": b["incr_ratio"],
+        "incr_peak_rss_mb": b["incr_peak_rss_mb"],
+        "p95_ms": ours["p95"], "p50_ms": ours["p50"], "rps": ours["rps"],
+        "rss_mb": ours["rss_mb"], "pss_mb": ours["pss_mb"],
+        "rss_peak_mb": ours["rss_peak_mb"], "errors": ours["errors"],
+        "natural_p95_ms": pct(b["kinds"]["natural"]["ours"], 95),
+        "first_query_s": b["first_query_s"], "second_query_s": b["second_query_s"],
+        "first_query_fresh_s": b["first_query_fresh_s"],
+    }
+    if "pri_disk_mb" in b:
+        keys["pri_disk_mb"] = b["pri_disk_mb"]
+    if "cluster_rss_mb" in ours:
+        keys["cluster_rss_mb"] = ours["cluster_rss_mb"]
+        keys["cluster_rss_peak_mb"] = ours["cluster_rss_peak_mb"]
+        keys["cluster_build_peak_rss_mb"] = b["cluster_build_peak_rss_mb"]
+    for kind, t in b["kinds"].items():
         keys[f"{kind}_p50_ms"] = pct(t["ours"], 50)
         keys[f"{kind}_p95_ms"] = pct(t["ours"], 95)
         keys[f"ref_{kind}_p95_ms"] = pct(t["fts5"], 95)
+    return keys
+
+
+def result_keys(r: dict[str, Any]) -> dict[str, float | int]:
+    """The size's keys; a backend that failed gives only `<prefix>failed=1`."""
+    keys = size_keys(r) if "ref_load" in r else {}
+    for kind, b in r["backends"].items():
+        keys.update({f"{PREFIX[kind]}{k}": v for k, v in backend_keys(b).items()})
+    for kind in r["failed"]:
+        keys[f"{PREFIX[kind]}failed"] = 1
     return keys
 
 
@@ -523,7 +729,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ref-count-limit", type=int, default=0,
                         help="the FTS5 reference counts matches up to N (default 0: exactly, "
                              "as Hubsearch does today)")
+    parser.add_argument("--backend", choices=(*BACKENDS, "both"), default="whoosh",
+                        help="the search backend measured; both: each size on Whoosh, then "
+                             "on OpenSearch (default whoosh)")
+    parser.add_argument("--os-heap-mb", type=int, default=0,
+                        help="heap of each OpenSearch node the bench starts (default by "
+                             "size: 512 up to 50k passages, 1024 up to 200k, 2048 beyond)")
+    parser.add_argument("--os-urls",
+                        help="use this running OpenSearch cluster (comma-separated node "
+                             "URLs) instead of starting one; its memory is not reported")
     args = parser.parse_args(argv)
+    args.backends = BACKENDS if args.backend == "both" else (args.backend,)
+    args.os_urls = [u.strip() for u in (args.os_urls or "").split(",") if u.strip()]
+    if args.os_heap_mb and args.os_heap_mb < 256:
+        parser.error("--os-heap-mb must be at least 256")
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     sources = tuple(s for s in args.sources.split(",") if s)
     if unknown := set(sources) - set(corpus.SOURCES):
@@ -544,20 +763,27 @@ def main(argv: list[str] | None = None) -> int:
         results.append(run_size(size, pool, words, questions, args))
         print_size(results[-1], args)
 
-    print(f"\nsummary ({args.clients} clients, {args.seconds:g} s; ours / FTS5 reference):")
-    print(f"{'passages':>9} {'build s':>8} {'peak MB':>8} {'incr ratio':>10} {'1st q s':>8} "
-          f"{'RSS MB':>13} {'req/s':>13} {'p95 ms':>15} {'p95 x':>6} {'errors':>7} "
-          f"{'natural p95':>11}")
+    print(f"\nsummary ({args.clients} clients, {args.seconds:g} s; ours / FTS5 reference; "
+          f"OpenSearch's RSS is the service's, its cluster's is apart):")
+    print(f"{'passages':>9} {'backend':>10} {'build s':>8} {'peak MB':>8} {'incr ratio':>10} "
+          f"{'1st q s':>8} {'RSS MB':>13} {'req/s':>13} {'p95 ms':>15} {'p95 x':>6} "
+          f"{'errors':>7} {'natural p95':>11} {'cluster MB':>10}")
     for r in results:
-        ours, ref = r["load"], r["ref_load"]
-        ratio = ours["p95"] / ref["p95"] if ref["p95"] else float("inf")
-        print(f"{label(r['size']):>9} {r['build_s']:>8.1f} {r['peak_rss_mb']:>8.0f} "
-              f"{r['incr_ratio']:>10.3f} {r['first_query_s']:>8.2f} "
-              f"{ours['rss_mb']:>6.0f}/{ref['rss_mb']:<6.0f} "
-              f"{ours['rps']:>6.1f}/{ref['rps']:<6.1f} "
-              f"{ours['p95']:>7.1f}/{ref['p95']:<7.1f} {ratio:>6.1f} "
-              f"{ours['errors']:>3}/{ref['errors']:<3} "
-              f"{pct(r['kinds']['natural']['ours'], 95):>11.1f}")
+        if "ref_load" not in r:
+            continue
+        ref = r["ref_load"]
+        for kind, b in r["backends"].items():
+            ours = b["load"]
+            ratio = ours["p95"] / ref["p95"] if ref["p95"] else float("inf")
+            cluster = ours.get("cluster_rss_mb")
+            print(f"{label(r['size']):>9} {NAME[kind]:>10} {b['build_s']:>8.1f} "
+                  f"{b['peak_rss_mb']:>8.0f} {b['incr_ratio']:>10.3f} "
+                  f"{b['first_query_s']:>8.2f} {ours['rss_mb']:>6.0f}/{ref['rss_mb']:<6.0f} "
+                  f"{ours['rps']:>6.1f}/{ref['rps']:<6.1f} "
+                  f"{ours['p95']:>7.1f}/{ref['p95']:<7.1f} {ratio:>6.1f} "
+                  f"{ours['errors']:>3}/{ref['errors']:<3} "
+                  f"{pct(b['kinds']['natural']['ours'], 95):>11.1f} "
+                  f"{'-' if cluster is None else f'{cluster:.0f}':>10}")
     pairs = [f"{key}_{label(r['size'])}={_plain(value)}"
              for r in results for key, value in result_keys(r).items()]
     print(f"RESULT clients={args.clients} workers={args.workers} seconds={args.seconds:g} "

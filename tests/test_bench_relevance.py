@@ -115,14 +115,18 @@ def test_map_is_cut_at_depth_100_and_map1000_at_depth_1000():
     assert scores["map1000"] == pytest.approx((1 + 2 / 500) / 2)
 
 
-def test_the_deep_run_ranks_documents_as_the_paged_production_search_does(tmp_path):
+def _tiny_collection(queries: dict[str, str]):
     words = ["wing", "flutter", "heat", "panel", "shock", "boundary", "layer", "nozzle"]
     documents = {
         str(n): (f"{words[n % 8]} study {n}",
                  " ".join(words[(n * k) % 8] for k in range(1, 4 + n % 5)) + " tests")
         for n in range(1, 121)
     }
-    collection = bench.Collection("tiny", documents, {"1": "wing flutter heat"}, {})
+    return bench.Collection("tiny", documents, queries, {})
+
+
+def test_the_deep_run_ranks_documents_as_the_paged_production_search_does(tmp_path):
+    collection = _tiny_collection({"1": "wing flutter heat"})
     index_dir = tmp_path / "index"
     index_dir.mkdir()
     bench.build_ours(collection, bench.RANKING, index_dir)
@@ -130,6 +134,42 @@ def test_the_deep_run_ranks_documents_as_the_paged_production_search_does(tmp_pa
     deep = bench.rank_ours(bench.RankingOnly(index_dir), "wing flutter heat", 120)
     assert len(served) > bench.MAX_LIMIT  # more than one page
     assert deep == served
+
+
+def _best_scores(searcher, query: str) -> dict[str, float]:
+    """Each matching document's best passage score, paging through search()."""
+    scores: dict[str, float] = {}
+    offset = 0
+    while True:
+        page = searcher.search(query, limit=bench.MAX_LIMIT, offset=offset, collapse=False)
+        for hit in page.results:
+            scores.setdefault(hit.document_url, round(hit.score, 6))
+        offset += len(page.results)
+        if len(page.results) < bench.MAX_LIMIT:
+            return scores
+
+
+def test_through_the_store_and_the_backend_a_collection_ranks_as_built_directly(tmp_path):
+    # The path the OpenSearch row takes (--backend), here on the Whoosh backend: recorded in
+    # a store, built by open_backend(settings).build, ranked by its searcher uncollapsed.
+    collection = _tiny_collection({"1": "wing flutter heat", "2": "shock nozzle"})
+    direct_dir = tmp_path / "direct"
+    direct_dir.mkdir()
+    bench.build_ours(collection, bench.RANKING, direct_dir)
+    direct = bench.PassageSearcher(direct_dir)
+    (tmp_path / "hub").mkdir()
+    settings = bench.backend_config(tmp_path / "hub", collection, "whoosh")
+
+    measured = bench.run_backend(collection, settings)
+
+    for qid, query in collection.queries.items():
+        best = _best_scores(direct, query)
+        assert len(best) > bench.MAX_LIMIT  # more than one page of documents
+        # The same documents, by the same scores (documents of equal score in either order).
+        assert sorted(measured.run[qid]) == sorted(best)
+        scores = [best[doc_id] for doc_id in measured.run[qid]]
+        assert scores == sorted(scores, reverse=True)
+    assert measured.build_s > 0 and len(measured.query_ms) == 2
 
 
 def test_terse_keeps_a_questions_first_content_words():
