@@ -61,8 +61,9 @@ from indexer.schema_fields import FIELDS, LINK_LIST, ROLE_BOOSTS, language_of
 from indexer.stop_words import ENGLISH_STOP_WORDS, WELSH_STOP_WORDS
 from indexer.synonyms import Synonyms, SynonymsFile
 
-# Below this many passages a search uses the whole index's term statistics.
-DFS_BELOW_PASSAGES = 100_000
+# Below this many passages a search uses the whole index's term statistics (a demo hub's
+# handful of documents); above, each shard's are close enough to the whole's.
+DFS_BELOW_PASSAGES = 10_000
 # A search some shard failed to answer is asked again, this many times, this far apart.
 PARTIAL_RETRIES = 2
 PARTIAL_PAUSE = 0.25
@@ -348,6 +349,7 @@ class OpenSearchSearcher:
             "functions": [{"filter": {"term": {"kind": LINK_LIST}}, "weight": LINK_LIST_WEIGHT},
                           {"filter": query_all, "weight": 1 + ALL_WORDS_BONUS}],
             "score_mode": "first", "boost_mode": "multiply"}}
+        narrowed = _filter_clauses(chosen)
         if document is not None:
             scored = {"bool": {"must": [scored],
                                "filter": [{"term": {"document_url": document}}]}}
@@ -356,7 +358,7 @@ class OpenSearchSearcher:
         # differ: on a small index a rare word ranks differently on each shard. On a large
         # one the shards' statistics agree, and the extra round trip is not worth it.
         small = int(serving_meta.get("passages", 0)) < DFS_BELOW_PASSAGES
-        body = self._body(scored, query_all, chosen, page, collapsed)
+        body = self._body(scored, chosen, page, collapsed)
         while True:
             found = self._search(body, search_type="dfs_query_then_fetch" if small else None)
             hits = found["hits"]["hits"]
@@ -366,7 +368,11 @@ class OpenSearchSearcher:
                     or body["size"] >= MAX_RESULT_WINDOW):
                 break
             body["size"] = min(body["size"] * COLLAPSE_READ, MAX_RESULT_WINDOW)
-        self._read(found, page, chosen, collapsed, lang, scored)
+        self._read(found, page, chosen, collapsed)
+        rows = self._page_rows(found, page, collapsed)
+        every_word = {"bool": {"filter": [query_all, *narrowed, *(
+            [{"term": {"document_url": document}}] if document is not None else [])]}}
+        self._fill(page, rows, scored, narrowed, every_word, collapsed, lang)
         if offset == 0 and document is None:
             page.best_bets = self._pinned(query, chosen, scored)
             pinned = {hit.deep_link for hit in page.best_bets}
@@ -480,9 +486,10 @@ class OpenSearchSearcher:
                 return True
         return False
 
-    def _body(self, scored: dict[str, Any], query_all: dict[str, Any],
-              chosen: dict[str, list[str]], page: ResultPage,
+    def _body(self, scored: dict[str, Any], chosen: dict[str, list[str]], page: ResultPage,
               collapsed: bool) -> dict[str, Any]:
+        """The main request: the ranking's first passages (their ids and documents only),
+        the count, and the facets."""
         sort: list[Any] = [{"_score": "desc"}, {"passage_id": "asc"}]
         if page.sort == "updated":
             sort.insert(0, {"updated": {"order": "desc", "missing": "_last"}})
@@ -491,11 +498,10 @@ class OpenSearchSearcher:
                 "filter": {"bool": {"filter": _filter_clauses(chosen, skip=name)}},
                 "aggs": {"values": {"terms": {"field": name, "size": MAX_FACET_VALUES}}}}
             for name in FACETS}
-        aggs["every_word"] = {"filter": {"bool": {"filter": [*_filter_clauses(chosen),
-                                                             query_all]}}}
         body: dict[str, Any] = {
-            "query": scored, "sort": sort, "track_total_hits": True,
-            "_source": _SOURCE, "aggs": aggs,
+            "query": scored, "sort": sort, "track_total_hits": True, "aggs": aggs,
+            # Only the page's rows are fetched whole and highlighted, afterwards (`_fill`).
+            "_source": False, "docvalue_fields": ["document_url"],
         }
         if chosen:
             body["post_filter"] = {"bool": {"filter": _filter_clauses(chosen)}}
@@ -504,19 +510,17 @@ class OpenSearchSearcher:
             aggs["documents"] = {"filter": {"bool": {"filter": _filter_clauses(chosen)}},
                                  "aggs": {"n": {"cardinality": {
                                      "field": "document_url", "precision_threshold": 40000}}}}
-            # The ranking's first passages, without their text: grouped by document here
-            # (`_collapse`), and only the page's rows fetched whole and highlighted.
+            # Grouped by document here (`_page_rows`), from the ranking's first passages.
             body.update({"from": 0, "size": min(max(COLLAPSE_READ * end, 50),
-                                                MAX_RESULT_WINDOW),
-                         "_source": False, "docvalue_fields": ["document_url"]})
+                                                MAX_RESULT_WINDOW)})
         else:
             body.update({"from": min(page.offset, MAX_RESULT_WINDOW - page.limit),
-                         "size": page.limit if end <= MAX_RESULT_WINDOW else 0,
-                         "highlight": _HIGHLIGHT})
+                         "size": page.limit if end <= MAX_RESULT_WINDOW else 0})
         return body
 
     def _read(self, found: dict[str, Any], page: ResultPage, chosen: dict[str, list[str]],
-              collapsed: bool, lang: str | None, scored: dict[str, Any]) -> None:
+              collapsed: bool) -> None:
+        """The facets and counts of the main request."""
         aggs = found.get("aggregations", {})
         for name in FACETS:
             counts = {b["key"]: b["doc_count"]
@@ -525,64 +529,87 @@ class OpenSearchSearcher:
                 counts.setdefault(value, 0)
             page.facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
         page.total_passages = found["hits"]["total"]["value"]
-        if page.total_passages and not aggs["every_word"]["doc_count"]:
-            page.matched = "any"
-        end = page.offset + page.limit
+        page.total = page.total_passages
         if not collapsed:
-            page.total = page.total_passages
-            if end <= MAX_RESULT_WINDOW:
-                page.results = [self._hit(h) for h in found["hits"]["hits"]]
-            self._mark_last(page.results)
             return
         hits = found["hits"]["hits"]
         seen: dict[str, int] = {}
-        rows = []
-        for hit in hits:  # in ranking order: a document's first PER_DOCUMENT are its rows
+        for hit in hits:
             url = hit["fields"]["document_url"][0]
             seen[url] = seen.get(url, 0) + 1
-            if seen[url] <= PER_DOCUMENT:
-                rows.append((hit["_id"], url, hit.get("_score")))
-        documents = aggs["documents"]["n"]["value"]
         if len(hits) >= page.total_passages:
-            page.total = len(rows)  # every match was read: the count is exact
+            # Every match was read: each document's rows up to PER_DOCUMENT, exactly.
+            page.total = sum(min(n, PER_DOCUMENT) for n in seen.values())
         else:
-            # Each document's rows up to PER_DOCUMENT, estimated from those read.
+            # Estimated from the documents read: how many have a second row.
+            documents = aggs["documents"]["n"]["value"]
             twice = sum(n >= PER_DOCUMENT for n in seen.values())
             page.total = min(page.total_passages,
                              documents + round(documents * twice / max(1, len(seen))))
-        shown = rows[page.offset:end]
-        whole, counts = self._fetch(scored, chosen, shown)
-        for passage, url, score in shown:
+
+    @staticmethod
+    def _page_rows(found: dict[str, Any], page: ResultPage,
+                   collapsed: bool) -> list[tuple[str, str, Any]]:
+        """The page's rows (passage id, document, score) in ranking order: a document's
+        first PER_DOCUMENT passages when collapsed."""
+        rows: list[tuple[str, str, Any]] = []
+        seen: dict[str, int] = {}
+        for hit in found["hits"]["hits"]:
+            url = hit["fields"]["document_url"][0]
+            seen[url] = seen.get(url, 0) + 1
+            if not collapsed or seen[url] <= PER_DOCUMENT:
+                rows.append((hit["_id"], url, hit.get("_score")))
+        return rows[page.offset:page.offset + page.limit] if collapsed else rows
+
+    def _fill(self, page: ResultPage, rows: list[tuple[str, str, Any]],
+              scored: dict[str, Any], narrowed: list[dict], every_word: dict[str, Any],
+              collapsed: bool, lang: str | None) -> None:
+        """One multi-search for the page: its rows whole and highlighted, how many passages
+        of each of their documents match, and whether any passage has every word."""
+        urls = sorted({url for _, url, _ in rows})
+        requests: list[dict[str, Any]] = [
+            {"index": self.names.passages},
+            {"size": 0, "terminate_after": 1, "track_total_hits": True, "query": every_word}]
+        if rows:
+            requests += [{"index": self.names.passages}, {
+                "size": len(rows), "_source": _SOURCE, "highlight": _HIGHLIGHT,
+                "query": {"bool": {"must": [scored], "filter": [
+                    {"ids": {"values": [passage for passage, _, _ in rows]}}]}}}]
+        if rows and collapsed:
+            # Counted without scoring, over these documents' passages only.
+            requests += [{"index": self.names.passages}, {
+                "size": 0, "query": {"bool": {"filter": [
+                    scored, *narrowed, {"terms": {"document_url": urls}}]}},
+                "aggs": {"per_document": {"terms": {"field": "document_url",
+                                                    "size": len(urls)}}}}]
+        try:
+            answers = self.client.msearch(body=requests)["responses"]
+        except Exception as exc:  # noqa: BLE001
+            raise IndexNotReady(f"search cluster: {problem(exc)}") from None
+        for answer in answers:
+            if "error" in answer:
+                raise IndexNotReady(f"search cluster: {str(answer['error'])[:200]}")
+        if page.total_passages and not answers[0]["hits"]["total"]["value"]:
+            page.matched = "any"
+        if not rows:
+            return
+        whole = {hit["_id"]: hit for hit in answers[1]["hits"]["hits"]}
+        counts = ({b["key"]: b["doc_count"]
+                   for b in answers[2]["aggregations"]["per_document"]["buckets"]}
+                  if collapsed else {})
+        for passage, _, score in rows:
             if passage not in whole:
                 continue  # gone between the two requests (a switch): left out, not invented
-            found_hit = self._hit({**whole[passage], "_score": score})
-            matching = counts.get(url, 0)
-            found_hit.more_in_document = matching - min(matching, PER_DOCUMENT)
-            if found_hit.more_in_document:
-                params = {"q": page.query, "document": found_hit.document_url}
+            hit = self._hit({**whole[passage], "_score": score})
+            matching = counts.get(hit.document_url, 0)
+            hit.more_in_document = matching - min(matching, PER_DOCUMENT)
+            if hit.more_in_document:
+                params = {"q": page.query, "document": hit.document_url}
                 if lang:
                     params["lang"] = lang
-                found_hit.more_in_document_params = params
-            page.results.append(found_hit)
+                hit.more_in_document_params = params
+            page.results.append(hit)
         self._mark_last(page.results)
-
-    def _fetch(self, scored: dict[str, Any], chosen: dict[str, list[str]],
-               rows: list[tuple[str, str, Any]]) -> tuple[dict[str, dict[str, Any]],
-                                                          dict[str, int]]:
-        """The passages of `rows` whole and highlighted for the query, by id; and how many
-        passages of each of their documents match."""
-        if not rows:
-            return {}, {}
-        urls = sorted({url for _, url, _ in rows})
-        found = self._search({
-            "size": len(rows), "_source": _SOURCE, "highlight": _HIGHLIGHT,
-            "query": {"bool": {"must": [scored], "filter": _filter_clauses(chosen)}},
-            "post_filter": {"ids": {"values": [passage for passage, _, _ in rows]}},
-            "aggs": {"shown": {"filter": {"terms": {"document_url": urls}}, "aggs": {
-                "per_document": {"terms": {"field": "document_url", "size": len(urls)}}}}}})
-        buckets = found["aggregations"]["shown"]["per_document"]["buckets"]
-        return ({hit["_id"]: hit for hit in found["hits"]["hits"]},
-                {b["key"]: b["doc_count"] for b in buckets})
 
     @staticmethod
     def _mark_last(hits: list[Hit]) -> None:
