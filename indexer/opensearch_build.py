@@ -52,8 +52,9 @@ BULK_BYTES = 8 * 1024 * 1024
 # Headings of one document offered as completions, at most.
 MAX_SUGGEST_INPUTS = 50
 MAX_SUGGEST_CHARS = 120
-# How long a build waits for a new generation's copies to be allocated.
-HEALTH_SECONDS = 120.0
+# How long a build waits for a new generation's copies to be allocated (copying a large
+# generation's files to the replicas' nodes takes minutes).
+HEALTH_SECONDS = 900.0
 # What a passage holds in a matching field it has nothing for (see `_passage_source`): one
 # term, which indexer/opensearch_search.py treats as a stop word.
 EMPTY_FIELD = "hubsearchempty"
@@ -157,6 +158,11 @@ def _build_locked(settings: Settings, client: Any, names: Names, full: bool,
             written = _write(client, passages_index, documents_index, todo, docs,
                              attributions, version, store, progress_seconds, started)
             client.indices.refresh(index=f"{passages_index},{documents_index}")
+            # Written to segments before the replicas are added: a replica then copies
+            # files, instead of replaying every passage from the translog (measured at 200k
+            # passages on the test cluster: over 2 minutes, and not done).
+            client.indices.flush(index=f"{passages_index},{documents_index}",
+                                 request_timeout=HEALTH_SECONDS)
             total = client.count(index=passages_index)["count"]
             count = client.count(index=documents_index)["count"]
             meta = {"format": opensearch_analysis.FORMAT, "built_at": utc_now(),
