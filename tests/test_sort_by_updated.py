@@ -34,31 +34,37 @@ def dated_page(title: str, modified: str | None) -> str:
             f"<body><main><h1>{title}</h1><p>{title} guidance. {TEXT}</p></main></body></html>")
 
 
-@pytest.fixture(params=BACKENDS)
-def dated_hub(request, scripted_site, tmp_path):
-    """Five dated pages crawled and indexed, on each backend in turn (no synonyms)."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def dated_hub(request, tmp_path_factory):
+    """Five dated pages crawled and indexed once per backend (no synonyms); the tests only
+    read them."""
     from conftest import settings_for
+    from sitekit import ScriptedSite
 
-    site = scripted_site
-    pages = {"/docs/older.html": ("Older", "2021-05-03"),
-             "/docs/newest.html": ("Newest", "2025-09-14"),
-             "/docs/middle.html": ("Middle", "2024-02-01"),
-             "/docs/claims-the-future.html": ("Future", "2099-01-01"),
-             "/docs/undated.html": ("Undated", None)}
-    links = "".join(f'<li><a href="{path}">{t}</a></li>' for path, (t, _) in pages.items())
-    site.routes["/hub"] = Page(f"<html lang='en'><body><main><h1>Hub</h1><ul>{links}</ul>"
-                               "</main></body></html>")
-    for path, (title, modified) in pages.items():
-        site.routes[path] = Page(dated_page(title, modified))
-    # No metadata and no Last-Modified either: nothing to sort it by.
-    site.routes["/docs/undated.html"] = Page(dated_page("Undated", None), validators=False)
-    settings = settings_for(tmp_path, f"{site.url}/hub")
-    settings = dataclasses.replace(settings, search=SearchSettings(synonyms_path=None))
-    if request.param == "opensearch":
-        settings = request.getfixturevalue("opensearch_settings")(settings)
-    run_crawl(settings)
-    open_backend(settings).build()
-    return site, settings
+    with ScriptedSite() as site:
+        pages = {"/docs/older.html": ("Older", "2021-05-03"),
+                 "/docs/newest.html": ("Newest", "2025-09-14"),
+                 "/docs/middle.html": ("Middle", "2024-02-01"),
+                 "/docs/claims-the-future.html": ("Future", "2099-01-01"),
+                 "/docs/undated.html": ("Undated", None)}
+        links = "".join(f'<li><a href="{path}">{t}</a></li>'
+                        for path, (t, _) in pages.items())
+        site.routes["/hub"] = Page(f"<html lang='en'><body><main><h1>Hub</h1><ul>{links}</ul>"
+                                   "</main></body></html>")
+        for path, (title, modified) in pages.items():
+            site.routes[path] = Page(dated_page(title, modified))
+        # No metadata and no Last-Modified either: nothing to sort it by.
+        site.routes["/docs/undated.html"] = Page(dated_page("Undated", None), validators=False)
+        settings = settings_for(tmp_path_factory.mktemp("dated"), f"{site.url}/hub")
+        settings = dataclasses.replace(settings, search=SearchSettings(synonyms_path=None))
+        if request.param == "opensearch":
+            from opensearchkit import new_prefix, on_opensearch
+
+            cluster = request.getfixturevalue("opensearch_cluster")
+            settings = on_opensearch(settings, cluster.urls, new_prefix())
+        run_crawl(settings)
+        open_backend(settings).build()
+        yield site, settings
 
 
 def titles(hits) -> list[str]:
