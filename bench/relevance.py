@@ -107,7 +107,7 @@ sys.path.insert(0, str(ROOT))
 
 from whoosh import index  # noqa: E402 - needs the path above
 
-from bench import os_cluster  # noqa: E402
+from bench.scalekit import os_cluster  # noqa: E402
 from crawler.document import ExtractedDocument, Section  # noqa: E402
 from hubsearch.backends import open_backend  # noqa: E402
 from hubsearch.errors import HubsearchError  # noqa: E402

@@ -91,11 +91,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import os_cluster  # noqa: E402
 from bench.load import run_load  # noqa: E402
-from bench.os_cluster import CLUSTER_NODES, Cluster, heap_mb_for  # noqa: E402
-from bench.scalekit import corpus  # noqa: E402
+from bench.scalekit import corpus, os_cluster  # noqa: E402
 from bench.scalekit import fts5_reference as fts5  # noqa: E402
+from bench.scalekit.os_cluster import CLUSTER_NODES, Cluster, heap_mb_for  # noqa: E402
 from hubsearch.backends import open_backend  # noqa: E402
 from hubsearch.settings import load_settings  # noqa: E402
 from hubsearch.store import DocumentStore, Fetch  # noqa: E402
