@@ -69,9 +69,12 @@ $(TOOLS): package.json package-lock.json
 demo: $(STAMP) ocr
 	$(VENV)/bin/hubsearch demo --config examples/demo-hub/config.toml $(if $(PORT),--port $(PORT))
 
+# Two workers (pytest-xdist): most tests wait on loopback servers, crawls and the cluster, so
+# two overlap well on two cores. tests/conftest.py keeps a module, and all of the OpenSearch
+# cluster's tests, on one worker each.
 test: $(STAMP) $(TOOLS) browser ocr opensearch-node
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

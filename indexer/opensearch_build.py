@@ -18,7 +18,9 @@ removed documents are written into the clone. Passages are the same as Whoosh's
 from __future__ import annotations
 
 import logging
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -55,6 +57,15 @@ MAX_SUGGEST_CHARS = 120
 # How long a build waits for a new generation's copies to be allocated (copying a large
 # generation's files to the replicas' nodes takes minutes).
 HEALTH_SECONDS = 900.0
+# Actions handed from the thread that reads the store to the thread that sends them, per batch,
+# and how many batches may wait: a bound on what is held while the cluster is busy.
+HANDOFF_BATCH = 100
+HANDOFF_DEPTH = 20
+# While a generation is written, its translog is synced in the background, not on every bulk
+# request: a build that dies is discarded whole (its indices carry no `complete` mark), so a
+# write lost with it costs nothing. `_finish` restores per-request syncing before the switch.
+BUILDING_SETTINGS = {"index.translog.durability": "async"}
+SERVING_SETTINGS = {"index.translog.durability": "request"}
 # What a passage holds in a matching field it has nothing for (see `_passage_source`): one
 # term, which indexer/opensearch_search.py treats as a stop word.
 EMPTY_FIELD = "hubsearchempty"
@@ -193,10 +204,12 @@ def _build_locked(settings: Settings, client: Any, names: Names, full: bool,
 def _create(client: Any, settings: Settings, passages_index: str,
             documents_index: str) -> None:
     backend = settings.backend
-    client.indices.create(index=passages_index, body=opensearch_analysis.passages_body(
-        backend.shards, backend.replicas, {"complete": False}))
-    client.indices.create(index=documents_index,
-                          body=opensearch_analysis.documents_body(backend.shards))
+    for index, body in (
+            (passages_index, opensearch_analysis.passages_body(
+                backend.shards, backend.replicas, {"complete": False})),
+            (documents_index, opensearch_analysis.documents_body(backend.shards))):
+        body["settings"].update(BUILDING_SETTINGS)
+        client.indices.create(index=index, body=body)
 
 
 def _clone(client: Any, names: Names, serving: str, generation: str) -> None:
@@ -207,7 +220,8 @@ def _clone(client: Any, names: Names, serving: str, generation: str) -> None:
         client.indices.put_settings(index=source, body={"index.blocks.write": True})
         client.indices.clone(index=source, target=target, body={"settings": {
             "index.blocks.write": False, "index.number_of_replicas": 0,
-            "index.refresh_interval": "-1"}}, params={"wait_for_active_shards": "1"})
+            "index.refresh_interval": "-1", **BUILDING_SETTINGS}},
+            params={"wait_for_active_shards": "1"})
         _wait_health(client, target, "yellow")
     # Not complete until this build finishes: an interrupted one is recognised as such.
     client.indices.put_mapping(index=names.passages_of(generation),
@@ -301,6 +315,48 @@ def _phrases(document: Any) -> list[str]:
 
 
 def _bulk(client: Any, actions: Iterable[dict[str, Any]], missing_ok: bool = False) -> None:
+    """Send `actions` in bulk requests from a second thread, so the next passages are read
+    from the store and cut while the cluster indexes the last ones (the store's connection
+    stays on this thread). The first refused action or failed request ends the build."""
+    handoff: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(HANDOFF_DEPTH)
+    failure: list[BaseException] = []
+    ended = threading.Event()
+
+    def batches() -> Iterator[dict[str, Any]]:
+        while (batch := handoff.get()) is not None:
+            yield from batch
+        ended.set()
+
+    def send() -> None:
+        try:
+            _send(client, batches(), missing_ok)
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            failure.append(exc)
+            # Unblock the reader until it sees the failure and ends the hand-off.
+            while not ended.is_set() and handoff.get() is not None:
+                pass
+
+    sender = threading.Thread(target=send, name="opensearch-bulk", daemon=True)
+    sender.start()
+    try:
+        batch: list[dict[str, Any]] = []
+        for action in actions:
+            if failure:
+                break
+            batch.append(action)
+            if len(batch) >= HANDOFF_BATCH:
+                handoff.put(batch)
+                batch = []
+        if batch and not failure:
+            handoff.put(batch)
+    finally:
+        handoff.put(None)
+        sender.join()
+    if failure:
+        raise failure[0]
+
+
+def _send(client: Any, actions: Iterable[dict[str, Any]], missing_ok: bool) -> None:
     from opensearchpy import helpers
 
     for ok, item in helpers.streaming_bulk(
@@ -320,10 +376,12 @@ def _bulk(client: Any, actions: Iterable[dict[str, Any]], missing_ok: bool = Fal
 
 def _finish(client: Any, settings: Settings, passages_index: str, documents_index: str,
             meta: dict[str, Any]) -> None:
-    """Replicas on, one last refresh, and the build's record: the index is complete."""
+    """Replicas on, writes synced as a served index's are, and the build's record: the
+    index is complete."""
     replicas = settings.backend.replicas
     for index in (passages_index, documents_index):
-        client.indices.put_settings(index=index, body={"index.number_of_replicas": replicas})
+        client.indices.put_settings(index=index, body={
+            "index.number_of_replicas": replicas, **SERVING_SETTINGS})
     nodes = int(client.cluster.health()["number_of_data_nodes"])
     # Green needs a node for every copy; with fewer nodes the extra replicas wait unassigned.
     status = "green" if replicas < nodes else "yellow"

@@ -56,6 +56,31 @@ def demo_index(demo_crawl):
     return settings, build_index(settings)
 
 
+# `make test` runs the suite on two workers (pytest-xdist, `--dist loadgroup`). Each worker
+# builds its own session fixtures, so the tests of the one OpenSearch test cluster all go to
+# one worker (a second cluster would double the JVMs on a 2-core machine), and every other
+# module goes whole to a worker, so its module-scoped fixtures are built once.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("opensearch") or "opensearch_cluster" in getattr(
+                item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("opensearch"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ModulesAndGroups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.rfind("@") > nodeid.rfind("]"):  # in an xdist_group: the group
+                return nodeid.rsplit("@", 1)[-1]
+            return nodeid.split("::", 1)[0]
+
+    return ModulesAndGroups(config, log)
+
+
 # The backends every test of search behaviour runs against (issue 14): the embedded Whoosh
 # index, and a real 2-node OpenSearch cluster (skipped with its reason where it cannot run).
 BACKENDS = ("whoosh", pytest.param("opensearch", marks=pytest.mark.opensearch))

@@ -108,3 +108,12 @@ def test_a_tiny_run_goes_through_the_production_path_and_reports_every_key():
     assert re.search(r"incremental\b.*\b3 changed", done.stderr)
     # Sizes that were not run are left out, never printed as 0.
     assert not any(key.endswith(("_5k", "_50k")) for key in values)
+
+
+def test_the_cluster_helper_finds_the_launcher_it_starts_in_tools():
+    from bench.scalekit import os_cluster
+
+    # `--backend opensearch` starts tools/opensearch_cluster from here; a wrong root is only
+    # found an hour into a run otherwise.
+    assert (os_cluster.TOOLS / "opensearch_cluster" / "cluster.py").is_file()
+    assert os_cluster.TOOLS == ROOT.resolve() / "tools"

@@ -64,6 +64,15 @@ def served(settings: Settings) -> list[str]:
     return sorted(client.indices.get_alias(name=f"{settings.backend.index_prefix}-passages"))
 
 
+def translog_syncs(settings: Settings) -> set[str]:
+    """How the served indices sync their writes ("request": on every write)."""
+    client = connect(settings.backend)
+    found = client.indices.get_settings(index=f"{settings.backend.index_prefix}-*-g*",
+                                        name="index.translog.durability", include_defaults=True)
+    return {(body["settings"] or body["defaults"])["index"]["translog"]["durability"]
+            for name, body in found.items()}
+
+
 @pytest.mark.parametrize("text", TEXTS)
 def test_the_index_analysis_gives_the_terms_of_the_whoosh_analyzers(opensearch_settings,
                                                                     demo_crawl, text):
@@ -115,6 +124,8 @@ def test_each_build_is_a_generation_the_aliases_switch_to_and_old_ones_are_prune
     assert set(passages_indices(hub)) == {f"{hub.backend.index_prefix}-passages-{g}"
                                           for g in (second.generation, third.generation)}
     assert backend.build().mode == "unchanged"
+    # Written without a sync per request, served with one: a served write survives a crash.
+    assert translog_syncs(hub) == {"request"}
 
 
 def test_the_quality_gate_leaves_the_aliases_on_the_last_good_generation(hub):

@@ -9,6 +9,7 @@ Dependencies come from the package registry (CI reaches it), so this takes minut
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
@@ -35,8 +36,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _env() -> dict[str, str]:
+    """The environment of a new operator's shell: no PYTHONPATH leading back to this checkout
+    (with one, the venv's pip finds the source tree's hubsearch already installed)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def _run(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env=_env())
     assert done.returncode == 0, f"{' '.join(args)}\n{done.stdout}\n{done.stderr}"
     return done
 
@@ -91,7 +99,7 @@ def test_the_installed_wheel_runs_the_demo_to_a_first_search_answer(installed, t
     with log.open("w") as out:
         proc = subprocess.Popen(
             [str(installed / "hubsearch"), "demo", "--config", config, "--port", str(port)],
-            cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, text=True,
+            cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, text=True, env=_env(),
         )
     try:
         answer, started = None, time.monotonic()
