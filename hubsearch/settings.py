@@ -9,6 +9,7 @@ Nothing else in the code base reads config.toml.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import math
@@ -456,14 +457,26 @@ class Settings:
 
 
 def is_http_url(url: str) -> bool:
-    """True for an absolute http(s) URL with a host and no whitespace."""
+    """True for an absolute http(s) URL with a host name or IP address and no whitespace."""
     if not isinstance(url, str) or re.search(r"\s", url):
         return False
     try:
         parts = urlsplit(url)
     except ValueError:  # e.g. "http://[zz]/": brackets that hold no IPv6 address
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    return parts.scheme in ("http", "https") and _is_host(parts.hostname or "")
+
+
+def _is_host(host: str) -> bool:
+    """An IP address, or dot-separated labels of letters (any script), digits, "-" and "_":
+    what a browser would look up. "%zz.org" or "a..b" is no host, though urlsplit takes it."""
+    if not host:
+        return False
+    with contextlib.suppress(ValueError):
+        ipaddress.ip_address(host)
+        return True
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    return all(label and all(c.isalnum() or c in "-_" for c in label) for label in labels)
 
 
 def _line_of(text: str, table: str | None, key: str, index: int = 0) -> int | None:

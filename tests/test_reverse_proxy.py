@@ -157,3 +157,26 @@ def test_status_and_metrics_stay_off_the_public_side_even_with_a_forged_address(
     status, _, body = _get(f"{base}{PREFIX}/api/search?q=guidance")
     assert status == 200 and json.loads(body)["results"]
     assert _get(f"http://127.0.0.1:{backend}/healthz")[0] == 200
+
+
+def _post_form(url: str, size: int) -> tuple[int, str]:
+    body = urllib.parse.urlencode({"urls": "x" * size}).encode()
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers.get("server", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("server", "")
+
+
+def test_a_maintainers_form_up_to_the_servers_limit_passes_the_proxy_and_a_bigger_body_does_not(
+        proxied):
+    base, _, nginx_dir = proxied
+    # A 12 KiB form (fifteen long source addresses) reaches Hubsearch, which answers it (here
+    # 404: this client is not on a maintainers' network), not nginx's 413.
+    status, server = _post_form(f"{base}{PREFIX}/admin/sources", 12 * 1024)
+    assert status == 404, (status, server, (nginx_dir / "error.log").read_text()[-600:])
+    # Past Hubsearch's own 16 KiB limit nginx refuses it without passing it on.
+    status, server = _post_form(f"{base}{PREFIX}/admin/sources", 64 * 1024)
+    assert status == 413 and server.startswith("nginx"), (status, server)

@@ -218,3 +218,21 @@ def test_a_bad_opensearch_setting_is_one_line_naming_the_key(tmp_path, line, rea
     message = str(info.value)
     assert reason in message and "\n" not in message
     assert "secret" not in message
+
+
+@pytest.mark.parametrize("url", ["https://%zz.org/", "https://a..b.org/",
+                                 "http://exa%20mple.org/", "https://./"])
+def test_a_source_whose_host_is_no_host_name_is_refused_in_one_line(tmp_path, url):
+    # urlsplit takes these; the crawler would then fail on them every night, unexplained.
+    path = write(tmp_path, f'[[sources]]\nname = "a"\nurl = "{url}"\n')
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.url \(line 3\): not an http\(s\) URL"):
+        load_settings(path)
+
+
+@pytest.mark.parametrize("url", ["https://llyw.cymru/", "https://bücher.example/a",
+                                 "https://my_host.example.org/", "https://gov.wales./x",
+                                 "https://198.51.100.7:8443/", "https://[2001:db8::1]/"])
+def test_host_names_in_any_script_and_ip_addresses_are_accepted(url):
+    from hubsearch.settings import is_http_url
+
+    assert is_http_url(url)
